@@ -1,0 +1,48 @@
+"""python -m sandbox serve --state DIR [--port N] [--seed FILE] [--customers N] [--latency-ms N]
+[--auto-approve UPN[=CLIENT_ID]]"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from .server import serve
+
+
+def parse_auto_approve(values: list[str]) -> list[dict[str, str]]:
+    rules = []
+    for value in values:
+        upn, _, client_id = value.partition("=")
+        rules.append({"upn": upn, "client_id": client_id or None})
+    return rules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local Microsoft cloud sandbox.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the sandbox until SIGTERM")
+    run.add_argument("--state", required=True, type=Path, help="state directory (SQLite, CA, endpoints.json)")
+    run.add_argument("--port", type=int, default=0,
+                     help="first of six consecutive ports (login, graph, management, partner center, vault, "
+                          "test API); 0 picks free ports")
+    run.add_argument("--seed", help="seed file (JSON or YAML) overriding the built-in seed")
+    run.add_argument("--customers", type=int, help="number of customer tenants (default 3)")
+    run.add_argument("--latency-ms", type=int, default=0, help="latency added to every emulated request")
+    run.add_argument("--auto-approve", action="append", default=[], metavar="UPN[=CLIENT_ID]",
+                     help="sign pending device codes in as UPN (for CLIENT_ID only, if given); repeatable")
+    run.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    try:
+        asyncio.run(serve(args.state, args.port, args.seed, args.customers, args.latency_ms,
+                          parse_auto_approve(args.auto_approve)))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The seeded world: a partner tenant, its accounts, AdminAgents, customers, a vault.
+
+The default seed is built in; `--seed FILE` (JSON, or YAML when PyYAML is installed) overrides
+any top-level key. Ids are derived from names (uuid5) so a seed always yields the same ids."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import catalog
+from .store import Store
+
+NAMESPACE = uuid.UUID("9b1d6b2e-6c0a-4f0e-9a57-2f1d0d6a5c11")
+
+DEFAULT_SEED: dict[str, Any] = {
+    "partner": {"display_name": "Contoso Partner (sandbox)", "domain": "contosopartner.onmicrosoft.com"},
+    "users": [
+        {
+            "key": "admin",
+            "upn": "admin@contosopartner.onmicrosoft.com",
+            "display_name": "Partner Global Admin",
+            "password": "Sandbox-Admin-Pass-1",
+            "roles": ["Global Administrator"],
+            "mfa": False,
+        },
+        {
+            "key": "service",
+            "upn": "sam-service@contosopartner.onmicrosoft.com",
+            "display_name": "SAM Service Account",
+            "password": "Sandbox-Service-Pass-1",
+            "roles": ["Admin Agent"],
+            "mfa": True,
+            "mfa_code": "246810",
+        },
+        {
+            "key": "nomfa",
+            "upn": "no-mfa@contosopartner.onmicrosoft.com",
+            "display_name": "Agent Without MFA",
+            "password": "Sandbox-NoMfa-Pass-1",
+            "roles": ["Admin Agent"],
+            "mfa": False,
+        },
+    ],
+    "customers": 3,
+    # Customers cycle through these relationships: DAP, GDAP, none (at least one of each from 3).
+    "relationships": ["DAP", "GDAP", "none"],
+    "foreign_tenants": [
+        {"display_name": "Fabrikam Government", "domain": "fabrikamgov.onmicrosoft.us", "cloud": "AzureUSGovernment"}
+    ],
+    "vault": {"name": "partner-sam-vault"},
+}
+
+VAULT_ALL = ["get", "list", "set", "delete", "recover", "purge"]
+
+
+def stable_id(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def load_seed(path: str | None, customers: int | None) -> dict[str, Any]:
+    seed = json.loads(json.dumps(DEFAULT_SEED))
+    if path:
+        text = Path(path).read_text()
+        if path.endswith((".yml", ".yaml")):
+            import yaml  # only needed for YAML seeds
+
+            override = yaml.safe_load(text)
+        else:
+            override = json.loads(text)
+        seed.update(override or {})
+    if customers is not None:
+        seed["customers"] = customers
+    return seed
+
+
+def _user(store: Store, tenant_id: str, domain: str, spec: dict[str, Any]) -> dict[str, Any]:
+    user_id = stable_id(tenant_id, "user", spec["upn"])
+    user = {
+        "id": user_id,
+        "userPrincipalName": spec["upn"],
+        "displayName": spec.get("display_name", spec["upn"].split("@")[0]),
+        "mail": spec["upn"],
+        "accountEnabled": True,
+        # sandbox-only fields are kept under a prefix and never returned by Graph
+        "x_password_hash": hash_secret(spec.get("password", secrets.token_urlsafe(12))),
+        "x_mfa": bool(spec.get("mfa")),
+        "x_mfa_code": str(spec.get("mfa_code", "")),
+        "x_roles": list(spec.get("roles", [])),
+    }
+    return store.put_object("user", tenant_id, user)
+
+
+def _resource_principals(store: Store) -> None:
+    """Service principals of Microsoft's resource apps exist in every tenant ('*')."""
+    for key, resource in catalog.RESOURCES.items():
+        store.put_object(
+            "servicePrincipal",
+            "*",
+            {
+                "id": stable_id("*", "sp", resource["app_id"]),
+                "appId": resource["app_id"],
+                "displayName": resource["name"],
+                "servicePrincipalType": "Application",
+                "appOwnerOrganizationId": catalog.MICROSOFT_SERVICES_TENANT_ID,
+                "oauth2PermissionScopes": [
+                    {"id": pid, "value": name, "type": "Admin", "isEnabled": True}
+                    for name, pid in resource["scopes"].items()
+                ],
+                "appRoles": [
+                    {"id": pid, "value": name, "allowedMemberTypes": ["Application"], "isEnabled": True}
+                    for name, pid in resource["roles"].items()
+                ],
+                "x_resource": key,
+            },
+        )
+    for app_id, name in catalog.FIRST_PARTY_CLIENTS.items():
+        store.put_object(
+            "application",
+            catalog.MICROSOFT_SERVICES_TENANT_ID,
+            {
+                "id": stable_id("first-party", app_id),
+                "appId": app_id,
+                "displayName": name,
+                "signInAudience": "AzureADMultipleOrgs",
+                "isFallbackPublicClient": True,
+                "publicClient": {"redirectUris": ["http://localhost", "urn:ietf:wg:oauth:2.0:oob"]},
+                "web": {"redirectUris": []},
+                "requiredResourceAccess": [],
+                "x_first_party": True,
+            },
+        )
+
+
+def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
+    """Write the seed into an empty store; return what endpoints.json tells about it."""
+    partner = seed["partner"]
+    partner_id = partner.get("id") or stable_id("tenant", partner["domain"])
+    store.execute(
+        "INSERT INTO tenants(id, domain, display_name, kind, cloud, relationship, partner_id)"
+        " VALUES(?, ?, ?, 'partner', 'AzureCloud', NULL, NULL)",
+        (partner_id, partner["domain"], partner["display_name"]),
+    )
+    _resource_principals(store)
+    admin_agents_id = stable_id(partner_id, "group", "AdminAgents")
+    store.put_object(
+        "group",
+        partner_id,
+        {"id": admin_agents_id, "displayName": "AdminAgents", "securityEnabled": True, "mailEnabled": False,
+         "description": "Members of this group get administrative rights in customer tenants"},
+    )
+    accounts: dict[str, Any] = {}
+    for spec in seed["users"]:
+        user = _user(store, partner_id, partner["domain"], spec)
+        if "Admin Agent" in spec.get("roles", []) or "Global Administrator" in spec.get("roles", []):
+            store.execute("INSERT OR IGNORE INTO members VALUES(?, ?)", (admin_agents_id, user["id"]))
+        accounts[spec["key"]] = {
+            "upn": spec["upn"],
+            "password": spec.get("password"),
+            "object_id": user["id"],
+            "mfa": bool(spec.get("mfa")),
+            "mfa_code": spec.get("mfa_code"),
+        }
+
+    # Non-interactive principals for Key Vault: one allowed to read and write, one with no access.
+    principals: dict[str, Any] = {}
+    for key, display_name, permissions in (
+        ("automation", "sandbox-vault-automation", VAULT_ALL),
+        ("no_vault_access", "sandbox-no-vault-access", []),
+    ):
+        app_id = stable_id(partner_id, "app", display_name)
+        app_object_id = stable_id(partner_id, "app-object", display_name)
+        sp_id = stable_id(partner_id, "sp", app_id)
+        secret_text = secrets.token_urlsafe(30)
+        store.put_object("application", partner_id, {
+            "id": app_object_id, "appId": app_id, "displayName": display_name,
+            "signInAudience": "AzureADMyOrg", "web": {"redirectUris": []}, "publicClient": {"redirectUris": []},
+            "requiredResourceAccess": [], "passwordCredentials": []})
+        store.put_object("servicePrincipal", partner_id, {
+            "id": sp_id, "appId": app_id, "displayName": display_name, "servicePrincipalType": "Application"})
+        now = store.now()
+        store.execute(
+            "INSERT INTO passwords VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (stable_id(app_id, "secret"), app_object_id, hash_secret(secret_text), secret_text[:3],
+             "seeded", now, now + 730 * 86400),
+        )
+        if permissions:
+            store.execute("INSERT OR REPLACE INTO vault_access VALUES(?, ?)", (sp_id, json.dumps(permissions)))
+        principals[key] = {"client_id": app_id, "client_secret": secret_text, "object_id": sp_id,
+                           "tenant_id": partner_id}
+    # The partner's admin and service account may use the vault too (onboarding stores secrets).
+    for key in ("admin", "service"):
+        if key in accounts:
+            store.execute("INSERT OR REPLACE INTO vault_access VALUES(?, ?)",
+                          (accounts[key]["object_id"], json.dumps(VAULT_ALL)))
+
+    customers = []
+    relationships = seed.get("relationships") or ["DAP"]
+    for index in range(1, int(seed["customers"]) + 1):
+        domain = f"customer{index}.onmicrosoft.com"
+        customer_id = stable_id("tenant", domain)
+        relationship = relationships[(index - 1) % len(relationships)]
+        name = f"Customer {index} Ltd"
+        store.execute(
+            "INSERT INTO tenants VALUES(?, ?, ?, 'customer', 'AzureCloud', ?, ?)",
+            (customer_id, domain, name, relationship, partner_id),
+        )
+        for user_index in (1, 2):
+            _user(store, customer_id, domain, {"upn": f"user{user_index}@{domain}", "roles": []})
+        subscription_id = stable_id(customer_id, "subscription")
+        store.execute("INSERT INTO subscriptions VALUES(?, ?, ?, 'Enabled')",
+                      (subscription_id, customer_id, f"{name} - Azure plan"))
+        customers.append({"tenant_id": customer_id, "domain": domain, "name": name,
+                          "relationship": relationship, "subscription_id": subscription_id})
+    foreign = []
+    for spec in seed.get("foreign_tenants", []):
+        tenant_id = spec.get("id") or stable_id("tenant", spec["domain"])
+        store.execute("INSERT INTO tenants VALUES(?, ?, ?, 'foreign', ?, NULL, NULL)",
+                      (tenant_id, spec["domain"], spec["display_name"], spec["cloud"]))
+        foreign.append({"tenant_id": tenant_id, "domain": spec["domain"], "cloud": spec["cloud"]})
+
+    info = {
+        "partner_tenant_id": partner_id,
+        "partner_domain": partner["domain"],
+        "admin_agents_group_id": admin_agents_id,
+        "accounts": accounts,
+        "principals": principals,
+        "customers": customers,
+        "foreign_tenants": foreign,
+        "vault_name": seed["vault"]["name"],
+    }
+    store.set_meta("seed_info", json.dumps(info))
+    return info

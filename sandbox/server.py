@@ -1,0 +1,168 @@
+"""Start the sandbox: one HTTPS listener per emulated service on 127.0.0.1, one event loop."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import re
+import signal
+import socket
+import ssl
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import arm, graph, identity, keyvault, partnercenter, testapi
+from .context import SERVICES, Sandbox, aad_error, json_response
+from .pki import Pki
+from .seed import apply_seed, load_seed
+from .store import Store
+from .tokens import TokenIssuer
+
+ROUTES = {
+    "login": identity.routes,
+    "graph": graph.routes,
+    "management": arm.routes,
+    "partner_center": partnercenter.routes,
+    "vault": keyvault.routes,
+    "test": testapi.routes,
+}
+COUNTED_WRITES = {"graph", "partner_center", "vault", "management"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+log = logging.getLogger("sandbox")
+
+
+def injected_error(sandbox: Sandbox, service: str, status: int, retry_after: Any) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if service == "login":
+        response = aad_error(sandbox, status, "temporarily_unavailable", 50196 if status == 429 else 90033,
+                             "The server is temporarily unable to handle the request (injected fault).")
+        response.headers.update(headers)
+        return response
+    code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
+    return json_response({"error": {"code": code, "message": f"Injected fault: HTTP {status}."}}, status, headers)
+
+
+def fault_middleware(service: str):
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        sandbox: Sandbox = request.app["sandbox"]
+        if sandbox.latency_ms and service != "test":
+            await asyncio.sleep(sandbox.latency_ms / 1000)
+        if service != "test":
+            for rule in sandbox.faults:
+                if rule.get("service", "*") not in ("*", service):
+                    continue
+                if rule.get("method") and rule["method"].upper() != request.method:
+                    continue
+                if not re.search(rule.get("path", ""), request.path):
+                    continue
+                if rule.get("count") is not None and rule["count"] <= 0:
+                    continue
+                if random.random() >= float(rule.get("probability", 1.0)):
+                    continue
+                rule["hits"] = rule.get("hits", 0) + 1
+                if rule.get("count") is not None:
+                    rule["count"] -= 1
+                if rule.get("latency_ms"):
+                    await asyncio.sleep(rule["latency_ms"] / 1000)
+                if rule.get("drop"):
+                    sandbox.count("faults_dropped")
+                    if request.transport is not None:
+                        request.transport.abort()
+                    raise asyncio.CancelledError()
+                if rule.get("status"):
+                    sandbox.count(f"faults_{rule['status']}")
+                    return injected_error(sandbox, service, int(rule["status"]), rule.get("retry_after"))
+        response = await handler(request)
+        if service in COUNTED_WRITES and request.method in WRITE_METHODS and response.status < 400:
+            sandbox.store.record_write(service, request.method, request.path, response.status)
+        return response
+    return middleware
+
+
+def bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        raise SystemExit(f"sandbox: cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another --port.")
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def write_private_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(temporary, path)
+
+
+async def serve(state_dir: Path, port: int, seed_file: str | None, customers: int | None, latency_ms: int,
+                auto_approve: list[dict[str, Any]]) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    endpoints_file = state_dir / "endpoints.json"
+    endpoints_file.unlink(missing_ok=True)
+    pki = Pki(state_dir)
+    pki.ensure()
+    store = Store(state_dir / "sandbox.db")
+
+    sockets = {name: bind(port + index if port else 0) for index, name in enumerate(SERVICES)}
+    urls = {name: f"https://127.0.0.1:{sock.getsockname()[1]}" for name, sock in sockets.items()}
+    # azure-keyvault-secrets requires the vault host to be a subdomain of the challenge resource:
+    # "127.0.0.1:PORT" ends with ".0.0.1:PORT", so this resource passes without any DNS name.
+    vault_resource = f"https://0.0.1:{sockets['vault'].getsockname()[1]}"
+
+    if store.get_meta("seed_info") is None:
+        seed_info = apply_seed(store, load_seed(seed_file, customers))
+    else:
+        seed_info = json.loads(store.get_meta("seed_info"))
+    issuer = TokenIssuer(pki.signing_key(), pki.signing_key_id(), urls["login"], store.now)
+    sandbox = Sandbox(store=store, issuer=issuer, urls=urls, vault_resource=vault_resource, seed_info=seed_info,
+                      latency_ms=latency_ms, auto_approve=auto_approve)
+
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(pki.server_cert_file, pki.server_key_file)
+    runners = []
+    for name, sock in sockets.items():
+        app = web.Application(middlewares=[fault_middleware(name)], client_max_size=4 * 1024 * 1024)
+        app["sandbox"] = sandbox
+        app["service"] = name
+        app.add_routes(ROUTES[name]())
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock, ssl_context=tls).start()
+        runners.append(runner)
+
+    endpoints = {
+        "cloud": {
+            "login": urls["login"], "graph": urls["graph"], "resource_manager": urls["management"],
+            "partner_center": urls["partner_center"], "keyvault_resource": vault_resource,
+            "cloud_instance_name": "microsoftonline.com",
+        },
+        "vault_url": urls["vault"],
+        "test_api": urls["test"],
+        "ca_file": str(pki.ca_file),
+        "ca_bundle": str(pki.bundle_file),
+        "pid": os.getpid(),
+        **seed_info,
+    }
+    write_private_json(endpoints_file, endpoints)
+    log.info("sandbox ready: %s", json.dumps(urls))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    for runner in runners:
+        await runner.cleanup()
+    store.db.close()
+    endpoints_file.unlink(missing_ok=True)
+    log.info("sandbox stopped")

@@ -1,0 +1,198 @@
+"""The sandbox's own API for tests and demos, on a port of its own, separate from the emulated
+services: inspect state, inject faults, move the clock, revoke or expire credentials, and
+complete sign-ins unattended. No value of a secret or token is ever returned."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from . import identity
+from .context import json_response, sandbox_of
+
+
+def _objects(store, kind: str) -> list[dict[str, Any]]:
+    return [dict(json.loads(r["data"]), tenantId=r["tenant_id"]) for r in store.all(
+        "SELECT tenant_id, data FROM directory WHERE kind=? AND tenant_id != '*' ORDER BY rowid", (kind,))]
+
+
+def _strip(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if not k.startswith("x_")}
+
+
+async def state(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    store = sandbox.store
+    partner = sandbox.seed_info["partner_tenant_id"]
+    apps = []
+    for app in _objects(store, "application"):
+        if app.get("x_first_party"):
+            continue
+        app = _strip(app)
+        app["passwords"] = [{"keyId": r["key_id"], "hint": r["hint"], "displayName": r["display_name"],
+                             "start": r["start"], "end": r["end"]} for r in store.all(
+            "SELECT * FROM passwords WHERE app_object_id=? ORDER BY start", (app["id"],))]
+        apps.append(app)
+    body = {
+        "now": sandbox.now(),
+        "partner_tenant_id": partner,
+        "applications": apps,
+        "service_principals": [_strip(sp) for sp in _objects(store, "servicePrincipal")],
+        "groups": [dict(_strip(g), members=[r["member_id"] for r in store.all(
+            "SELECT member_id FROM members WHERE group_id=? ORDER BY rowid", (g["id"],))])
+            for g in _objects(store, "group")],
+        "grants": [dict(r) for r in store.all("SELECT * FROM grants")],
+        "app_consents": [dict(r, grants=json.loads(r["grants"])) for r in store.all("SELECT * FROM app_consents")],
+        "refresh_tokens": [{k: r[k] for k in r.keys() if k != "hash"} for r in store.all(
+            "SELECT * FROM refresh_tokens ORDER BY issued")],
+        "secrets": [{"name": r["name"], "version": r["version"], "contentType": r["content_type"],
+                     "tags": json.loads(r["tags"] or "{}"), "enabled": bool(r["enabled"]), "exp": r["exp"],
+                     "created": r["created"],
+                     "deleted": store.one("SELECT 1 FROM deleted_secrets WHERE name=?", (r["name"],)) is not None}
+                    for r in store.all("SELECT * FROM secrets ORDER BY name, created, rowid")],
+        "issued_tokens": store.one("SELECT count(*) FROM issued_tokens")[0],
+        "writes": _write_counts(store),
+        "counters": sandbox.counters,
+    }
+    return json_response(body)
+
+
+def _write_counts(store) -> dict[str, int]:
+    return {r["service"]: r["n"] for r in store.all("SELECT service, count(*) AS n FROM writes GROUP BY service")}
+
+
+async def writes(request: web.Request) -> web.Response:
+    store = sandbox_of(request).store
+    rows = [dict(r) for r in store.all("SELECT * FROM writes ORDER BY rowid")]
+    return json_response({"counts": _write_counts(store), "writes": rows})
+
+
+async def set_faults(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    body = await request.json()
+    rules = body if isinstance(body, list) else [body]
+    for rule in rules:
+        re.compile(rule.get("path", ".*"))
+        rule.setdefault("hits", 0)
+    if request.method == "PUT":
+        sandbox.faults[:] = rules
+    else:
+        sandbox.faults.extend(rules)
+    return json_response({"faults": sandbox.faults})
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return json_response({"faults": sandbox_of(request).faults})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    hits = sum(rule.get("hits", 0) for rule in sandbox.faults)
+    sandbox.faults.clear()
+    return json_response({"cleared_hits": hits})
+
+
+async def clock(request: web.Request) -> web.Response:
+    body = await request.json()
+    return json_response({"now": sandbox_of(request).store.advance_clock(float(body.get("advance_seconds", 0)))})
+
+
+def _token_filter(body: dict[str, Any]) -> tuple[str, list[Any]]:
+    clauses, params = ["1=1"], []
+    if body.get("user_id"):
+        clauses.append("user_id=?")
+        params.append(body["user_id"])
+    if body.get("client_id"):
+        clauses.append("client_id=?")
+        params.append(body["client_id"])
+    return " AND ".join(clauses), params
+
+
+async def refresh_tokens(request: web.Request) -> web.Response:
+    """revoke: 70008 (revoked); expire: 70008 (expired); inactive: 700082 (unused for 90 days)."""
+    sandbox = sandbox_of(request)
+    body = await request.json() if request.can_read_body else {}
+    if body.get("upn"):
+        _, user = identity.find_user_by_upn(sandbox, body["upn"])
+        body["user_id"] = user["id"] if user else "none"
+    where, params = _token_filter(body)
+    action = request.match_info["action"]
+    if action == "revoke":
+        sql = f"UPDATE refresh_tokens SET revoked=1 WHERE {where}"
+    elif action == "expire":
+        sql = f"UPDATE refresh_tokens SET revoked=2 WHERE {where}"
+    elif action == "inactive":
+        sql = f"UPDATE refresh_tokens SET last_used=last_used-{identity.REFRESH_INACTIVE_SECONDS + 86400} WHERE {where}"
+    else:
+        return json_response({"error": f"unknown action {action}"}, 400)
+    return json_response({"affected": sandbox.store.execute(sql, params).rowcount})
+
+
+async def expire_client_secrets(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    body = await request.json()
+    _, app = sandbox.store.application_by_app_id(body.get("app_id", ""))
+    if app is None:
+        return json_response({"error": "unknown app_id"}, 404)
+    count = sandbox.store.execute("UPDATE passwords SET end=? WHERE app_object_id=?",
+                                  (sandbox.now() - 60, app["id"])).rowcount
+    return json_response({"affected": count})
+
+
+async def approve_device_codes(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    body = await request.json()
+    codes = [body["user_code"]] if body.get("user_code") else [
+        r["user_code"] for r in sandbox.store.all("SELECT user_code FROM device_codes WHERE status='pending'")]
+    approved = [c for c in codes if identity.approve_device_code(sandbox, c, body["upn"], body.get("mfa", True))]
+    return json_response({"approved": len(approved)})
+
+
+async def pending_device_codes(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    rows = sandbox.store.all("SELECT user_code, data FROM device_codes WHERE status='pending' AND expires>?",
+                             (sandbox.now(),))
+    return json_response({"pending": [dict(json.loads(r["data"]), user_code=r["user_code"]) for r in rows]})
+
+
+async def auto_approve(request: web.Request) -> web.Response:
+    sandbox = sandbox_of(request)
+    if request.method == "PUT":
+        body = await request.json()
+        sandbox.auto_approve[:] = body if isinstance(body, list) else [body]
+    return json_response({"auto_approve": sandbox.auto_approve})
+
+
+async def add_relationship(request: web.Request) -> web.Response:
+    """Change a customer's delegated admin relationship (DAP, GDAP or none)."""
+    sandbox = sandbox_of(request)
+    body = await request.json()
+    count = sandbox.store.execute("UPDATE tenants SET relationship=? WHERE id=? AND kind='customer'",
+                                  (body["relationship"], body["tenant_id"])).rowcount
+    return json_response({"affected": count})
+
+
+async def info(request: web.Request) -> web.Response:
+    return json_response({"status": "ok", "urls": sandbox_of(request).urls})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/sandbox/health", info),
+        web.get("/sandbox/state", state),
+        web.get("/sandbox/writes", writes),
+        web.get("/sandbox/faults", get_faults),
+        web.post("/sandbox/faults", set_faults),
+        web.put("/sandbox/faults", set_faults),
+        web.delete("/sandbox/faults", clear_faults),
+        web.post("/sandbox/clock", clock),
+        web.post("/sandbox/refresh-tokens/{action}", refresh_tokens),
+        web.post("/sandbox/client-secrets/expire", expire_client_secrets),
+        web.post("/sandbox/device-codes/approve", approve_device_codes),
+        web.get("/sandbox/device-codes", pending_device_codes),
+        web.get("/sandbox/auto-approve", auto_approve),
+        web.put("/sandbox/auto-approve", auto_approve),
+        web.post("/sandbox/relationships", add_relationship),
+    ]
