@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The consent runs on the controller: it must show the sign-in URL or device code to the user
+while the task waits, which a module cannot do."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._consent import MODES, Consent
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import COMMON_ARGUMENT_SPEC
+from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import secure_app_context
+
+display = Display()
+
+ARGUMENT_SPEC = dict(COMMON_ARGUMENT_SPEC, **{
+    "mode": {"type": "str", "default": "device_code", "choices": list(MODES)},
+    "scopes": {"type": "list", "elements": "str"},
+    "redirect_uri": {"type": "str", "default": "http://localhost:8400"},
+    "open_browser": {"type": "bool", "default": True},
+    "code": {"type": "str", "no_log": True},
+    "require_mfa": {"type": "bool", "default": True},
+    "sign_in_timeout": {"type": "int", "default": 900},
+    "login_hint": {"type": "str"},
+    "prompt": {"type": "str", "choices": ["login", "consent", "select_account"]},
+    "state_dir": {"type": "path", "default": "~/.ansible/partnercenter_secure_app"},
+})
+ARGUMENT_SPEC["client_id"] = dict(ARGUMENT_SPEC["client_id"], required=True)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if self._task.check_mode:
+            result.update(skipped=True, changed=False,
+                          msg="The consent needs an interactive sign-in; it is skipped in check mode.")
+            return result
+        with secure_app_context(params.get) as context:
+            token = Consent(context, params, display.display).run()
+        identity = token.identity()
+        # Everything a successful consent returns is a credential: keep it out of output whatever
+        # the task says (a failure carries only the message, which is shown).
+        result["_ansible_no_log"] = True
+        result.update(changed=True, refresh_token=token.refresh_token, access_token=token.access_token,
+                      expires_on=token.expires_on, scope=token.scope, identity=identity)
+        return result

@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options every module shares: the cloud, TLS, retries and the credential used.
+    DOCUMENTATION = r"""
+options:
+  cloud:
+    description:
+      - The national cloud of the partner tenant.
+      - Ignored when O(cloud_endpoints) is given.
+      - Can also be set with the E(PARTNERCENTER_CLOUD) environment variable.
+    type: str
+    default: AzureCloud
+    choices: [AzureCloud, AzureUSGovernment, AzureChinaCloud]
+  cloud_endpoints:
+    description:
+      - Explicit endpoints of a custom cloud (such as the collection's sandbox), instead of O(cloud).
+      - Keys C(login), C(graph), C(resource_manager), C(partner_center) and C(keyvault_resource) are required,
+        each an C(https://HOST[:PORT]) URL; C(aad_graph), C(cloud_instance_name) and C(name) are optional.
+    type: dict
+  ca_bundle:
+    description:
+      - Path of a PEM file with the CAs to trust. TLS verification is always on; without this option the
+        system's CAs are used.
+      - Can also be set with the E(PARTNERCENTER_CA_BUNDLE) environment variable.
+    type: path
+  timeout:
+    description: Seconds to wait for each HTTP response.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times a throttled (429), unavailable (5xx) or dropped request is retried, with jittered
+        exponential backoff that honours C(Retry-After).
+    type: int
+    default: 6
+  tenant_id:
+    description:
+      - The partner tenant, by id or verified domain.
+      - Can also be set with the E(PARTNERCENTER_TENANT_ID) environment variable.
+    type: str
+  client_id:
+    description:
+      - The application (client) id used to get tokens.
+      - Can also be set with the E(PARTNERCENTER_CLIENT_ID) environment variable.
+    type: str
+  client_secret:
+    description:
+      - The application's client secret. With O(refresh_token) it makes the app a confidential client; without
+        it, O(client_id) and O(client_secret) sign in as the service principal (app only).
+      - Can also be set with the E(PARTNERCENTER_CLIENT_SECRET) environment variable.
+    type: str
+  refresh_token:
+    description:
+      - A refresh token of O(client_id), exchanged for the access token the task needs.
+      - Can also be set with the E(PARTNERCENTER_REFRESH_TOKEN) environment variable.
+    type: str
+  access_token:
+    description:
+      - An access token for the API the task calls, used as is. Wins over the other credentials.
+    type: str
+notes:
+  - Set C(no_log: true) on tasks that return tokens or secrets.
+requirements:
+  - python >= 3.10
+  - msal >= 1.28.0
+  - requests >= 2.31.0
+  - urllib3 >= 2.0.0
+  - pyjwt >= 2.8.0
+"""
+
+    # The same options for lookups, with environment and variable sources. Secrets have no ini.
+    PLUGINS = r"""
+options:
+  cloud:
+    description: The national cloud of the partner tenant; ignored when O(cloud_endpoints) is given.
+    type: str
+    default: AzureCloud
+    choices: [AzureCloud, AzureUSGovernment, AzureChinaCloud]
+    env:
+      - name: PARTNERCENTER_CLOUD
+    vars:
+      - name: partnercenter_cloud
+  cloud_endpoints:
+    description: Explicit endpoints of a custom cloud, as for the modules.
+    type: dict
+    vars:
+      - name: partnercenter_cloud_endpoints
+  ca_bundle:
+    description: Path of a PEM file with the CAs to trust (verification is always on).
+    type: path
+    env:
+      - name: PARTNERCENTER_CA_BUNDLE
+    vars:
+      - name: partnercenter_ca_bundle
+  timeout:
+    description: Seconds to wait for each HTTP response.
+    type: int
+    default: 30
+  retries:
+    description: How many times a throttled, unavailable or dropped request is retried.
+    type: int
+    default: 6
+  tenant_id:
+    description: The partner tenant, by id or verified domain.
+    type: str
+    env:
+      - name: PARTNERCENTER_TENANT_ID
+    vars:
+      - name: partnercenter_tenant_id
+  client_id:
+    description: The application (client) id.
+    type: str
+    env:
+      - name: PARTNERCENTER_CLIENT_ID
+    vars:
+      - name: partnercenter_client_id
+  client_secret:
+    description: The application's client secret.
+    type: str
+    env:
+      - name: PARTNERCENTER_CLIENT_SECRET
+    vars:
+      - name: partnercenter_client_secret
+  refresh_token:
+    description: The refresh token to exchange.
+    type: str
+    env:
+      - name: PARTNERCENTER_REFRESH_TOKEN
+    vars:
+      - name: partnercenter_refresh_token
+  access_token:
+    description: An access token used as is.
+    type: str
+"""

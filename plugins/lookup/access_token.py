@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: access_token
+short_description: Exchange the SAM refresh token for access tokens
+version_added: 0.1.0
+description:
+  - The lookup form of M(partnercenter.secure_app.access_token), for the partner tenant.
+  - Each term is a resource (V(partner_center), V(graph), V(azure), V(keyvault), V(aad_graph)) or an explicit scope;
+    each yields a dictionary with C(access_token), C(expires_on), C(tenant_id) and C(scope).
+  - The rotated refresh token is not returned; to keep rotating it use the module or the C(partner_token) role.
+author:
+  - partnercenter.secure_app developers
+extends_documentation_fragment:
+  - partnercenter.secure_app.common.PLUGINS
+options:
+  _terms:
+    description: Resources or scopes.
+    required: true
+    type: list
+    elements: str
+"""
+
+EXAMPLES = r"""
+- name: Call Partner Center with a token from the lookup
+  ansible.builtin.uri:
+    url: https://api.partnercenter.microsoft.com/v1/profiles/organization
+    headers:
+      Authorization: "Bearer {{ token.access_token }}"
+  vars:
+    token: "{{ lookup('partnercenter.secure_app.access_token', 'partner_center') }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description: One dictionary per term with C(access_token) (secret), C(expires_on), C(tenant_id) and C(scope).
+  type: list
+  elements: dict
+"""
+
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import RESOURCES, exchange
+from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import secure_app_context
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        resources = [term for term in terms if term in RESOURCES]
+        scopes = [term for term in terms if term not in RESOURCES]
+        with secure_app_context(self.get_option) as context:
+            result = exchange(context, client_id=self.get_option("client_id"),
+                              client_secret=self.get_option("client_secret"), tenant=context.tenant(),
+                              refresh_token=self.get_option("refresh_token"), resources=resources, scopes=scopes)
+        return [result["tokens"][term] for term in terms]

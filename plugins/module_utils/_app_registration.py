@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+The SAM app registration as a desired state: found by app id or an unambiguous display name,
+created or updated field by field, its service principal ensured, and a client secret it
+manages created only when none is valid or rotation is asked."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ._catalog import OOB_REDIRECT_URI, PARTNER_CENTER_REDIRECT_URI, normalize_resource_access, sam_required_resource_access
+from ._errors import SecureAppError
+from ._graph import Graph
+
+
+def _parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def desired_fields(params: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """The Graph fields this task sets. Options left unset keep what an existing app has, and
+    take the SAM defaults on a new one."""
+    fields: dict[str, Any] = {"displayName": params["display_name"]} if params.get("display_name") else {}
+    if params.get("sign_in_audience") or creating:
+        fields["signInAudience"] = params.get("sign_in_audience") or "AzureADMultipleOrgs"
+    if params.get("required_resource_access") is not None:
+        fields["requiredResourceAccess"] = params["required_resource_access"]
+    elif creating or params.get("include_aad_graph") is not None:
+        fields["requiredResourceAccess"] = sam_required_resource_access(bool(params.get("include_aad_graph")))
+    if params.get("redirect_uris") is not None or creating:
+        uris = list(params.get("redirect_uris") or [PARTNER_CENTER_REDIRECT_URI])
+        fields["web"] = {"redirectUris": [u for u in uris if u != OOB_REDIRECT_URI]}
+    if params.get("oob_redirect") is not None or creating:
+        fields["publicClient"] = {"redirectUris": [OOB_REDIRECT_URI] if params.get("oob_redirect") else []}
+    if params.get("allow_public_client_flows") is not None or creating:
+        fields["isFallbackPublicClient"] = bool(params.get("allow_public_client_flows"))
+    return fields
+
+
+def current_fields(app: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    """The same fields as they are on the app, for comparison and diff."""
+    current: dict[str, Any] = {}
+    for key in wanted:
+        if key in ("web", "publicClient"):
+            current[key] = {"redirectUris": list((app.get(key) or {}).get("redirectUris") or [])}
+        elif key == "isFallbackPublicClient":
+            current[key] = bool(app.get(key))
+        else:
+            current[key] = app.get(key)
+    return current
+
+
+def _comparable(fields: dict[str, Any]) -> dict[str, Any]:
+    result = dict(fields)
+    if "requiredResourceAccess" in result:
+        result["requiredResourceAccess"] = normalize_resource_access(result["requiredResourceAccess"])
+    for key in ("web", "publicClient"):
+        if key in result:
+            result[key] = {"redirectUris": sorted(result[key]["redirectUris"])}
+    return result
+
+
+def managed_secrets(app: dict[str, Any], secret_name: str) -> list[dict[str, Any]]:
+    return [c for c in app.get("passwordCredentials") or [] if c.get("displayName") == secret_name]
+
+
+def valid_secret(secrets: list[dict[str, Any]], min_days: int) -> dict[str, Any] | None:
+    horizon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=min_days)
+    for secret in secrets:
+        end = _parse_time(secret.get("endDateTime"))
+        if end is None or end > horizon:
+            return secret
+    return None
+
+
+def app_view(app: dict[str, Any], sp: dict[str, Any] | None, tenant_id: str | None) -> dict[str, Any]:
+    return {
+        "app_id": app.get("appId"), "object_id": app.get("id"), "display_name": app.get("displayName"),
+        "sign_in_audience": app.get("signInAudience"),
+        "redirect_uris": list((app.get("web") or {}).get("redirectUris") or []),
+        "public_client_redirect_uris": list((app.get("publicClient") or {}).get("redirectUris") or []),
+        "allow_public_client_flows": bool(app.get("isFallbackPublicClient")),
+        "required_resource_access": app.get("requiredResourceAccess") or [],
+        "service_principal_id": sp.get("id") if sp else None,
+        "tenant_id": tenant_id,
+        "managed_secrets": [{"key_id": c.get("keyId"), "hint": c.get("hint"), "end_date_time": c.get("endDateTime")}
+                            for c in app.get("passwordCredentials") or []],
+    }
+
+
+class AppRegistration:
+    def __init__(self, graph: Graph, params: dict[str, Any], check_mode: bool) -> None:
+        self.graph = graph
+        self.params = params
+        self.check_mode = check_mode
+        self.changed = False
+        self.diff: dict[str, Any] = {"before": {}, "after": {}}
+
+    def find(self) -> dict[str, Any] | None:
+        app_id, name = self.params.get("app_id"), self.params.get("display_name")
+        if not app_id and not name:
+            raise SecureAppError("Give display_name (to find or create the app) or app_id (to manage an existing one).")
+        found = self.graph.find_applications(app_id=app_id, display_name=None if app_id else name)
+        if app_id and not found and self.params["state"] == "present":
+            raise SecureAppError(f"No application has app id {app_id} in this tenant: check app_id, or omit it to "
+                                 "create the app by display_name.", code="app_not_found")
+        if len(found) > 1:
+            ids = ", ".join(sorted(a["appId"] for a in found))
+            raise SecureAppError(f"{len(found)} applications are named {name!r} (app ids {ids}): give app_id to "
+                                 "choose one, or delete the duplicates.", code="ambiguous_display_name")
+        return found[0] if found else None
+
+    def absent(self) -> dict[str, Any]:
+        app = self.find()
+        if app is None:
+            return {"changed": False, "app": None}
+        self.diff = {"before": {"app_id": app["appId"], "display_name": app.get("displayName")}, "after": {}}
+        if not self.check_mode:
+            self.graph.delete_application(app["id"])
+        return {"changed": True, "app": None, "diff": self.diff}
+
+    def present(self) -> dict[str, Any]:
+        app = self.find()
+        secret = None
+        if app is None:
+            wanted = desired_fields(self.params, creating=True)
+            self.changed = True
+            self.diff = {"before": {}, "after": _comparable(wanted)}
+            if self.check_mode:
+                return {"changed": True, "app": None, "diff": self.diff, "secret": None}
+            app = self.graph.create_application(wanted)
+        else:
+            wanted = desired_fields(self.params, creating=False)
+            current = current_fields(app, wanted)
+            changes = {k: v for k, v in wanted.items() if _comparable({k: v}) != _comparable({k: current[k]})}
+            if changes:
+                self.changed = True
+                self.diff = {"before": _comparable({k: current[k] for k in changes}), "after": _comparable(changes)}
+                if not self.check_mode:
+                    self.graph.update_application(app["id"], changes)
+                    app = dict(app, **changes)
+        sp = self.ensure_service_principal(app)
+        secret = self.ensure_secret(app)
+        if secret and not self.check_mode:
+            app = self.graph.get_application(app["id"]) or app
+        return {"changed": self.changed, "app": app_view(app, sp, self.params.get("tenant_id")), "diff": self.diff,
+                "secret": secret}
+
+    def ensure_service_principal(self, app: dict[str, Any]) -> dict[str, Any] | None:
+        sp = self.graph.find_service_principal(app["appId"])
+        if sp is None:
+            self.changed = True
+            self.diff["after"]["service_principal"] = "created"
+            if not self.check_mode:
+                sp = self.graph.create_service_principal(app["appId"])
+        return sp
+
+    def ensure_secret(self, app: dict[str, Any]) -> dict[str, Any] | None:
+        name = self.params["secret_name"]
+        existing = managed_secrets(app, name)
+        if valid_secret(existing, self.params["secret_min_days"]) and not self.params["rotate_secret"]:
+            return None
+        self.changed = True
+        self.diff["after"]["secret"] = "rotated" if existing else "created"
+        if self.check_mode:
+            return None
+        end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=self.params["secret_valid_days"])
+        created = self.graph.add_password(app["id"], name, _iso(end))
+        # The new secret works before the old ones go: remove the secrets this module managed.
+        for old in existing:
+            self.graph.remove_password(app["id"], old["keyId"])
+        return {"value": created["secretText"], "key_id": created["keyId"], "hint": created.get("hint"),
+                "end_date_time": created.get("endDateTime")}

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+The options every plugin shares (cloud, TLS, retries, credentials), read the same way from a
+module's params and a plugin's get_option, and the per-run objects built from them."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.module_utils.common.parameters import env_fallback
+
+from ._clouds import CLOUDS, Cloud, resolve_cloud
+from ._errors import SecureAppError
+from ._http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient
+from ._identity import Identity, TokenResult
+
+# Argument spec shared by the modules; the doc fragment partnercenter.secure_app.common documents it.
+COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "cloud": {"type": "str", "default": "AzureCloud", "choices": list(CLOUDS),
+              "fallback": (env_fallback, ["PARTNERCENTER_CLOUD"])},
+    "cloud_endpoints": {"type": "dict"},
+    "ca_bundle": {"type": "path", "fallback": (env_fallback, ["PARTNERCENTER_CA_BUNDLE"])},
+    "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    "retries": {"type": "int", "default": DEFAULT_RETRIES},
+    "tenant_id": {"type": "str", "fallback": (env_fallback, ["PARTNERCENTER_TENANT_ID"])},
+    "client_id": {"type": "str", "no_log": False, "fallback": (env_fallback, ["PARTNERCENTER_CLIENT_ID"])},
+    "client_secret": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_CLIENT_SECRET"])},
+    "refresh_token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_REFRESH_TOKEN"])},
+    "access_token": {"type": "str", "no_log": True},
+}
+
+
+class Context:
+    """What one task run needs: the cloud, one HTTP session, msal applications."""
+
+    def __init__(self, get_option: Callable[[str], Any]) -> None:
+        self.option = get_option
+        self.cloud: Cloud = resolve_cloud(get_option("cloud"), get_option("cloud_endpoints"))
+        timeout = get_option("timeout") or DEFAULT_TIMEOUT
+        retries = get_option("retries")
+        self.http = HttpClient(get_option("ca_bundle"), timeout, DEFAULT_RETRIES if retries is None else retries)
+        self._identity: Identity | None = None
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            self._identity = Identity(self.http, self.cloud)
+        return self._identity
+
+    def tenant(self) -> str:
+        tenant = self.option("tenant_id")
+        if not tenant:
+            raise SecureAppError("tenant_id is required: give the partner tenant's id or verified domain.")
+        return tenant
+
+    def token(self, resource: str, purpose: str) -> str:
+        """An access token for one of the cloud's resources, from whichever credential was given:
+        an access token as is, a refresh token (app + user), or a client secret (app only)."""
+        given = self.option("access_token")
+        if given:
+            return given
+        return self.token_result(resource, purpose).access_token
+
+    def token_result(self, resource: str, purpose: str) -> TokenResult:
+        client_id = self.option("client_id")
+        refresh_token = self.option("refresh_token")
+        client_secret = self.option("client_secret")
+        if client_id and refresh_token:
+            return self.identity.refresh(client_id, client_secret, self.tenant(), refresh_token,
+                                         [self.cloud.default_scope(resource)])
+        if client_id and client_secret:
+            return self.identity.client_credentials(client_id, client_secret, self.tenant(),
+                                                    f"{self.cloud.resource(resource)}/.default")
+        raise SecureAppError(
+            f"No credential to {purpose}: give access_token, or client_id with refresh_token (and client_secret "
+            "for a confidential app), or client_id with client_secret for a service principal.")
+
+    def close(self) -> None:
+        self.http.close()

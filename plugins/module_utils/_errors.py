@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+The one error type the shared layer raises. Modules turn it into fail_json, plugins into
+AnsibleError. Its message is one sentence naming the cause and the fix, and never holds a
+secret: callers build it from ids, codes and the service's own error text only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SecureAppError(Exception):
+    """A failure a user can act on."""
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.details = details or {}
+
+    def result(self) -> dict[str, Any]:
+        """Extra keys for a failed task: the code and ids that help support, nothing secret."""
+        extra: dict[str, Any] = {}
+        if self.code:
+            extra["error_code"] = self.code
+        if self.status:
+            extra["status_code"] = self.status
+        extra.update(self.details)
+        return extra
+
+
+class MissingLibraryError(SecureAppError):
+    """A Python package the collection needs is not installed where the task runs."""

@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+Microsoft Graph v1.0 for the app registration and its pre-consent (PROTOCOL.md section 3)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ._clouds import Cloud
+from ._errors import SecureAppError
+from ._http import HttpClient, json_body, service_error
+
+# After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
+REPLICATION_WAITS = (1, 2, 4, 8)
+
+
+def odata_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Graph:
+    def __init__(self, http: HttpClient, cloud: Cloud, access_token: str) -> None:
+        self.http = http
+        self.base = f"{cloud.graph}/v1.0"
+        self.cloud = cloud
+        self.headers = {"Authorization": f"Bearer {access_token}"}
+
+    def _call(self, method: str, path: str, action: str, *, expected: tuple[int, ...] = (200,),
+              create_once: bool = False, **kwargs: Any) -> Any:
+        url = path if path.startswith("https://") else self.base + path
+        response = self.http.request(method, url, headers=self.headers, create_once=create_once, **kwargs)
+        if response.status_code not in expected:
+            raise self._error(action, response)
+        return json_body(response) if response.content else None
+
+    def _error(self, action: str, response) -> SecureAppError:
+        error = service_error(action, response)
+        if response.status_code == 401:
+            error.message = (f"Failed to {action}: Microsoft Graph refused the access token ({error.code}): get a "
+                             f"token for {self.cloud.graph} in the partner tenant.")
+        elif response.status_code == 403:
+            error.message = (f"Failed to {action}: permission denied by Microsoft Graph ({error.code}): sign in as "
+                             "a Global Administrator (or Application Administrator) of the partner tenant, with "
+                             "Application.ReadWrite.All or Directory.AccessAsUser.All.")
+        return error
+
+    def _all(self, path: str, action: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = self._call("GET", path, action, params=params)
+        while True:
+            items.extend(page.get("value", []))
+            link = page.get("@odata.nextLink")
+            if not link:
+                return items
+            page = self._call("GET", link, action)
+
+    # applications --------------------------------------------------------------------------------
+    def find_applications(self, *, app_id: str | None = None, display_name: str | None = None) -> list[dict[str, Any]]:
+        if app_id:
+            query = f"appId eq {odata_quote(app_id)}"
+        else:
+            query = f"displayName eq {odata_quote(display_name or '')}"
+        return self._all("/applications", f"look up application {app_id or display_name!r}", {"$filter": query})
+
+    def get_application(self, object_id: str) -> dict[str, Any] | None:
+        for wait in (0,) + REPLICATION_WAITS:
+            time.sleep(wait)
+            response = self.http.request("GET", f"{self.base}/applications/{object_id}", headers=self.headers)
+            if response.status_code == 200:
+                return json_body(response)
+            if response.status_code != 404:
+                raise self._error(f"read application {object_id}", response)
+        return None
+
+    def create_application(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/applications", f"create application {body.get('displayName')!r}",
+                          expected=(201,), create_once=True, json=body)
+
+    def update_application(self, object_id: str, changes: dict[str, Any]) -> None:
+        self._call("PATCH", f"/applications/{object_id}", f"update application {object_id}", expected=(204,),
+                   json=changes)
+
+    def delete_application(self, object_id: str) -> None:
+        self._call("DELETE", f"/applications/{object_id}", f"delete application {object_id}", expected=(204, 404))
+
+    def add_password(self, object_id: str, display_name: str, end: str | None) -> dict[str, Any]:
+        credential: dict[str, Any] = {"displayName": display_name}
+        if end:
+            credential["endDateTime"] = end
+        # Not replayed: a second addPassword would leave a secret nobody knows.
+        return self._call("POST", f"/applications/{object_id}/addPassword", f"add a client secret to {object_id}",
+                          create_once=True, json={"passwordCredential": credential})
+
+    def remove_password(self, object_id: str, key_id: str) -> None:
+        self._call("POST", f"/applications/{object_id}/removePassword",
+                   f"remove client secret {key_id} from {object_id}", expected=(204,), json={"keyId": key_id})
+
+    # service principals ----------------------------------------------------------------------
+    def find_service_principal(self, app_id: str) -> dict[str, Any] | None:
+        found = self._all("/servicePrincipals", f"look up the service principal of {app_id}",
+                          {"$filter": f"appId eq {odata_quote(app_id)}"})
+        return found[0] if found else None
+
+    def create_service_principal(self, app_id: str) -> dict[str, Any]:
+        response = self.http.request("POST", f"{self.base}/servicePrincipals", headers=self.headers,
+                                     json={"appId": app_id})
+        if response.status_code == 201:
+            return json_body(response)
+        if response.status_code == 409:  # created meanwhile (or by a replayed request)
+            existing = self.find_service_principal(app_id)
+            if existing:
+                return existing
+        raise self._error(f"create the service principal of {app_id}", response)
+
+    # groups -------------------------------------------------------------------------------------
+    def find_group(self, display_name: str) -> list[dict[str, Any]]:
+        return self._all("/groups", f"look up group {display_name!r}",
+                         {"$filter": f"displayName eq {odata_quote(display_name)}"})
+
+    def group_member_ids(self, group_id: str) -> set[str]:
+        return {m["id"] for m in self._all(f"/groups/{group_id}/members", f"list the members of {group_id}")}
+
+    def add_member(self, group_id: str, object_id: str) -> bool:
+        """Add; False when it was a member already (Graph answers 400 for that)."""
+        response = self.http.request("POST", f"{self.base}/groups/{group_id}/members/$ref", headers=self.headers,
+                                     json={"@odata.id": f"{self.base}/directoryObjects/{object_id}"})
+        if response.status_code == 204:
+            return True
+        body = json_body(response) or {}
+        message = (body.get("error") or {}).get("message", "")
+        if response.status_code == 400 and "already exist" in message:
+            return False
+        raise self._error(f"add {object_id} to group {group_id}", response)
+
+    def remove_member(self, group_id: str, object_id: str) -> bool:
+        response = self.http.request("DELETE", f"{self.base}/groups/{group_id}/members/{object_id}/$ref",
+                                     headers=self.headers)
+        if response.status_code == 204:
+            return True
+        if response.status_code == 404:
+            return False
+        raise self._error(f"remove {object_id} from group {group_id}", response)
+
+    # tenant ---------------------------------------------------------------------------------------
+    def organization(self) -> dict[str, Any]:
+        value = self._call("GET", "/organization", "read the organization").get("value") or [{}]
+        return value[0]
+
+    def domains(self) -> list[dict[str, Any]]:
+        return self._all("/domains", "list the domains")

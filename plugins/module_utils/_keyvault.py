@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+Key Vault secrets through azure-keyvault-secrets, over the run's one HTTP session. Credentials:
+an access token given by the caller, a service principal, or azure-identity's non-interactive
+chain (environment, managed identity, Azure CLI)."""
+
+from __future__ import annotations
+
+import datetime
+import traceback
+from typing import Any
+from urllib.parse import urlparse
+
+from ._clouds import Cloud
+from ._errors import MissingLibraryError, SecureAppError
+from ._http import HttpClient
+
+try:
+    from azure.core.credentials import AccessToken
+    from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
+                                       ResourceNotFoundError, ServiceRequestError)
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.identity import (AzureCliCredential, ChainedTokenCredential, ClientSecretCredential,
+                                CredentialUnavailableError, EnvironmentCredential, ManagedIdentityCredential)
+    from azure.keyvault.secrets import SecretClient
+except ImportError:
+    HAS_AZURE = False
+    AZURE_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_AZURE = True
+    AZURE_IMPORT_ERROR = None
+
+
+def require_azure() -> None:
+    if not HAS_AZURE:
+        raise MissingLibraryError(
+            "The Python packages 'azure-identity' and 'azure-keyvault-secrets' are not installed where this task "
+            "runs: pip install -r requirements.txt from the collection.", details={"exception": AZURE_IMPORT_ERROR})
+
+
+class _GivenToken:
+    """A credential for an access token the caller already has (azure-identity has none)."""
+
+    def __init__(self, token: str, expires_on: int | None) -> None:
+        self._token = token
+        self._expires_on = int(expires_on or (datetime.datetime.now().timestamp() + 3000))
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> "AccessToken":
+        return AccessToken(self._token, self._expires_on)
+
+
+def _epoch(value: datetime.datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def secret_view(secret: Any, with_value: bool) -> dict[str, Any]:
+    properties = secret.properties
+    view = {
+        "name": properties.name, "version": properties.version, "id": properties.id,
+        "content_type": properties.content_type, "tags": properties.tags or {}, "enabled": properties.enabled,
+        "expires_on": _epoch(properties.expires_on), "created_on": _epoch(properties.created_on),
+        "updated_on": _epoch(properties.updated_on),
+    }
+    if with_value:
+        view["value"] = secret.value
+    return view
+
+
+class KeyVault:
+    def __init__(self, http: HttpClient, cloud: Cloud, vault_url: str, *, access_token: str | None = None,
+                 access_token_expires_on: int | None = None, tenant_id: str | None = None,
+                 client_id: str | None = None, client_secret: str | None = None) -> None:
+        require_azure()
+        parsed = urlparse(vault_url or "")
+        if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/"):
+            raise SecureAppError(f"vault_url {vault_url!r} is not a Key Vault URL: give https://NAME.vault.azure.net "
+                                 "(or your cloud's vault suffix), without a path.")
+        self.vault_url = vault_url.rstrip("/")
+        transport_options: dict[str, Any] = {"session": http.session, "session_owner": False}
+        if http.ca_bundle:
+            transport_options["connection_verify"] = http.ca_bundle
+        self._transport_options = transport_options
+        identity_options: dict[str, Any] = {"authority": cloud.login, "transport": self._transport()}
+        if not cloud.instance_discovery:
+            identity_options["disable_instance_discovery"] = True
+        if access_token:
+            credential = _GivenToken(access_token, access_token_expires_on)
+            self.credential_kind = "access_token"
+        elif client_secret:
+            if not (tenant_id and client_id):
+                raise SecureAppError("A Key Vault client secret needs tenant_id and client_id as well.")
+            credential = ClientSecretCredential(tenant_id, client_id, client_secret, **identity_options)
+            self.credential_kind = "service_principal"
+        else:
+            credential = ChainedTokenCredential(EnvironmentCredential(**identity_options),
+                                                ManagedIdentityCredential(), AzureCliCredential())
+            self.credential_kind = "environment, managed identity or Azure CLI"
+        # Retries are the session's (one policy for every call), so azure-core does not add its own.
+        self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0)
+
+    def _transport(self) -> "RequestsTransport":
+        return RequestsTransport(**self._transport_options)
+
+    def _fail(self, action: str, name: str, exc: Exception) -> SecureAppError:
+        if isinstance(exc, CredentialUnavailableError):
+            return SecureAppError(
+                f"Failed to {action} secret {name!r}: no Key Vault credential is available ({self.credential_kind}): "
+                "give an access token or a service principal, set AZURE_CLIENT_ID/AZURE_TENANT_ID/"
+                "AZURE_CLIENT_SECRET, use a managed identity, or run 'az login'.", code="no_credential")
+        if isinstance(exc, ClientAuthenticationError) and not isinstance(exc, HttpResponseError):
+            reason = str(exc).splitlines()[0][:300]
+            return SecureAppError(f"Failed to {action} secret {name!r}: the Key Vault credential "
+                                  f"({self.credential_kind}) could not get a token: {reason}", code="auth")
+        if isinstance(exc, ServiceRequestError):
+            return SecureAppError(f"Failed to {action} secret {name!r}: cannot reach {self.vault_url}: check "
+                                  "vault_url (the vault name) and the network.", code="vault_unreachable")
+        if isinstance(exc, HttpResponseError):
+            code = getattr(getattr(exc, "error", None), "code", None)
+            if exc.status_code == 403:
+                return SecureAppError(
+                    f"Failed to {action} secret {name!r}: access denied by {self.vault_url} for this principal "
+                    f"({self.credential_kind}): grant it secret permissions (an access policy or the 'Key Vault "
+                    "Secrets Officer' role).", code=code or "Forbidden", status=403)
+            if exc.status_code == 401:
+                return SecureAppError(
+                    f"Failed to {action} secret {name!r}: {self.vault_url} refused the token: use a token for the "
+                    "vault's resource in the vault's tenant.", code=code or "Unauthorized", status=401)
+            message = getattr(getattr(exc, "error", None), "message", None) or exc.reason
+            return SecureAppError(f"Failed to {action} secret {name!r} in {self.vault_url}: HTTP "
+                                  f"{exc.status_code} {code or ''} {message}".rstrip(), code=code,
+                                  status=exc.status_code)
+        if isinstance(exc, ValueError):
+            return SecureAppError(f"Failed to {action} secret {name!r}: {exc}")
+        return SecureAppError(f"Failed to {action} secret {name!r}: {type(exc).__name__}.")
+
+    def _guard(self, action: str, name: str, function):
+        try:
+            return function()
+        except SecureAppError:
+            raise
+        except Exception as exc:  # every azure failure becomes one sentence
+            raise self._fail(action, name, exc) from None
+
+    # operations ----------------------------------------------------------------------------------
+    def get(self, name: str, version: str | None = None) -> Any | None:
+        def read():
+            try:
+                return self.client.get_secret(name, version)
+            except ResourceNotFoundError:
+                return None
+        return self._guard("read", name, read)
+
+    def deleted(self, name: str) -> Any | None:
+        def read():
+            try:
+                return self.client.get_deleted_secret(name)
+            except ResourceNotFoundError:
+                return None
+            except HttpResponseError as exc:
+                if exc.status_code == 403:  # no 'list' permission on deleted secrets: treat as unknown
+                    return None
+                raise
+        return self._guard("read deleted", name, read)
+
+    def set(self, name: str, value: str, *, content_type: str | None, tags: dict[str, str] | None,
+            expires_on: int | None) -> Any:
+        expires = datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc) if expires_on else None
+
+        def write():
+            try:
+                return self.client.set_secret(name, value, content_type=content_type, tags=tags, expires_on=expires)
+            except ResourceExistsError as exc:
+                raise SecureAppError(
+                    f"Secret {name!r} is soft-deleted in {self.vault_url}: recover it (recover_deleted: true) or "
+                    "purge it before setting it again.", code="ObjectIsDeletedButRecoverable", status=409) from exc
+        return self._guard("set", name, write)
+
+    def update_properties(self, name: str, version: str, *, content_type: str | None, tags: dict[str, str] | None,
+                          expires_on: int | None) -> Any:
+        expires = datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc) if expires_on else None
+        return self._guard("update", name, lambda: self.client.update_secret_properties(
+            name, version, content_type=content_type, tags=tags, expires_on=expires))
+
+    def recover(self, name: str) -> Any:
+        return self._guard("recover", name, lambda: self.client.begin_recover_deleted_secret(name).result())
+
+    def delete(self, name: str) -> Any:
+        return self._guard("delete", name, lambda: self.client.begin_delete_secret(name).result())
+
+    def purge(self, name: str) -> None:
+        self._guard("purge", name, lambda: self.client.purge_deleted_secret(name))
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        return self._guard("list versions of", name, lambda: [
+            {"version": p.version, "created_on": _epoch(p.created_on), "enabled": p.enabled, "tags": p.tags or {}}
+            for p in self.client.list_properties_of_secret_versions(name)])

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+The thin wrapper every module uses: the shared options merged into its argument spec, one
+Context per run, and SecureAppError turned into fail_json with one sentence."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ._context import COMMON_ARGUMENT_SPEC, Context
+from ._errors import SecureAppError
+
+
+class SecureAppModule:
+    def __init__(self, argument_spec: dict[str, Any], *, common: bool = True, **kwargs: Any) -> None:
+        spec = dict(COMMON_ARGUMENT_SPEC) if common else {}
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._context: Context | None = None
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:
+            self._context = Context(self.params.get)
+        return self._context
+
+    def run(self, work: Callable[["SecureAppModule"], dict[str, Any]]) -> None:
+        try:
+            result = work(self)
+        except SecureAppError as error:
+            self.module.fail_json(msg=error.message, **error.result())
+        finally:
+            if self._context is not None:
+                self._context.close()
+        self.module.exit_json(**result)

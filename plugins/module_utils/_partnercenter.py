@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+Partner Center REST (PROTOCOL.md section 4) and Resource Manager reads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ._clouds import Cloud
+from ._errors import SecureAppError
+from ._http import HttpClient, json_body, service_error
+
+CUSTOMER_PAGE_SIZE = 500
+ARM_API_VERSION = "2022-12-01"
+
+
+class PartnerCenter:
+    def __init__(self, http: HttpClient, cloud: Cloud, access_token: str) -> None:
+        self.http = http
+        self.base = f"{cloud.partner_center}/v1"
+        self.correlation_id = str(uuid.uuid4())  # one per run, so support can follow it
+        self.headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json",
+                        "MS-CorrelationId": self.correlation_id}
+
+    def _get(self, path: str, action: str, **kwargs: Any) -> Any:
+        headers = dict(self.headers, **kwargs.pop("headers", {}), **{"MS-RequestId": str(uuid.uuid4())})
+        response = self.http.request("GET", self.base + path, headers=headers, **kwargs)
+        if response.status_code != 200:
+            raise self._error(action, response)
+        return json_body(response)
+
+    def _error(self, action: str, response) -> SecureAppError:
+        error = service_error(action, response)
+        body = json_body(response) or {}
+        if response.status_code == 401 and "MFA" in str(body.get("description", "")):
+            error.message = (f"Failed to {action}: Partner Center requires multi-factor authentication, and the "
+                             "refresh token was issued without it: run the consent again with an account that "
+                             "completes MFA.")
+            error.code = "mfa_required"
+        elif response.status_code == 401:
+            error.message = (f"Failed to {action}: Partner Center refused the access token: use a token for "
+                             f"{self.base.rsplit('/v1', 1)[0]} issued in the partner tenant.")
+        return error
+
+    def organization_profile(self) -> dict[str, Any]:
+        return self._get("/profiles/organization", "read the Partner Center organization profile")
+
+    def customers(self, page_size: int = CUSTOMER_PAGE_SIZE) -> list[dict[str, Any]]:
+        """All customers, following the continuation token of each page."""
+        page = self._get("/customers", "list customers", params={"size": page_size})
+        items = list(page.get("items", []))
+        while (page.get("links") or {}).get("next"):
+            link = page["links"]["next"]
+            headers = {h["key"]: h["value"] for h in link.get("headers", [])}
+            # links are relative to /v1 ("/customers?size=..&seekOperation=Next")
+            path = link["uri"][3:] if link["uri"].startswith("/v1/") else link["uri"]
+            page = self._get(path, "list customers", headers=headers)
+            items.extend(page.get("items", []))
+        return items
+
+    def application_consents(self, customer_id: str) -> list[dict[str, Any]]:
+        return self._get(f"/customers/{customer_id}/applicationconsents",
+                         f"list application consents of customer {customer_id}").get("items", [])
+
+    def create_application_consent(self, customer_id: str, body: dict[str, Any]) -> bool:
+        """False when the consent existed already (Partner Center answers 409)."""
+        response = self.http.request("POST", f"{self.base}/customers/{customer_id}/applicationconsents",
+                                     headers=dict(self.headers, **{"MS-RequestId": str(uuid.uuid4())}), json=body)
+        if response.status_code in (200, 201):
+            return True
+        if response.status_code == 409:
+            return False
+        raise self._error(f"consent application {body.get('applicationId')} in customer {customer_id}", response)
+
+
+class ResourceManager:
+    def __init__(self, http: HttpClient, cloud: Cloud, access_token: str) -> None:
+        self.http = http
+        self.base = cloud.resource_manager
+        self.headers = {"Authorization": f"Bearer {access_token}"}
+
+    def _list(self, path: str, action: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        url: str | None = f"{self.base}{path}?api-version={ARM_API_VERSION}"
+        while url:
+            response = self.http.request("GET", url, headers=self.headers)
+            if response.status_code != 200:
+                raise service_error(action, response)
+            page = json_body(response) or {}
+            items.extend(page.get("value", []))
+            url = page.get("nextLink")
+        return items
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        return self._list("/subscriptions", "list subscriptions")
+
+    def tenants(self) -> list[dict[str, Any]]:
+        return self._list("/tenants", "list tenants")

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: access_token
+short_description: Exchange the SAM refresh token for access tokens (partner and customer tenants)
+version_added: 0.1.0
+description:
+  - Exchanges the Secure Application Model refresh token (with the app's id and secret) for access tokens to
+    Partner Center, Microsoft Graph, Azure Resource Manager, Key Vault or explicit scopes, in the partner tenant
+    and, when asked, in customer tenants (concurrently, over one HTTP session).
+  - A customer whose token cannot be had is reported in RV(customers) with its cause, without failing the others,
+    unless O(fail_on_customer_error=true).
+  - Returns the rotated refresh token. Store it (for example in Key Vault) before using it for anything else.
+  - Tokens are returned as task results, never as facts. Set C(no_log: true) on the task.
+author:
+  - partnercenter.secure_app developers
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+options:
+  resources:
+    description: Resources to get tokens for.
+    type: list
+    elements: str
+    choices: [partner_center, graph, azure, keyvault, aad_graph]
+  scopes:
+    description: Explicit scopes, each giving one token (named by the scope in RV(tokens)).
+    type: list
+    elements: str
+  customer_tenants:
+    description: Customer tenant ids (or domains) to get the same tokens in.
+    type: list
+    elements: str
+  concurrency:
+    description: How many customer tenants are handled at once.
+    type: int
+    default: 8
+  fail_on_customer_error:
+    description: Fail the task when any customer tenant gives no token.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Tokens for Partner Center and Graph in the partner tenant
+  partnercenter.secure_app.access_token:
+    tenant_id: "{{ partner_tenant_id }}"
+    client_id: "{{ sam_app_id }}"
+    client_secret: "{{ sam_app_secret }}"
+    refresh_token: "{{ sam_refresh_token }}"
+    resources: [partner_center, graph, azure]
+  register: exchanged
+  no_log: true
+
+- name: Graph tokens in every customer
+  partnercenter.secure_app.access_token:
+    tenant_id: "{{ partner_tenant_id }}"
+    client_id: "{{ sam_app_id }}"
+    client_secret: "{{ sam_app_secret }}"
+    refresh_token: "{{ sam_refresh_token }}"
+    resources: [graph]
+    customer_tenants: "{{ customers | map(attribute='id') }}"
+  register: customer_tokens
+  no_log: true
+"""
+
+RETURN = r"""
+tokens:
+  description: Per resource (or scope), the access token and its use. Secret.
+  returned: success
+  type: dict
+  sample:
+    graph:
+      access_token: eyJ0eXAi...
+      expires_on: 1767225600
+      tenant_id: 00000000-0000-0000-0000-000000000000
+      scope: https://graph.microsoft.com/Directory.AccessAsUser.All
+customers:
+  description: Per customer tenant, its tokens (as RV(tokens)) or the error that kept them away.
+  returned: success
+  type: list
+  elements: dict
+refresh_token:
+  description: The newest (rotated) refresh token. Secret; store it before anything else uses it.
+  returned: success
+  type: str
+identity:
+  description: Who the refresh token belongs to (upn, object_id, tenant_id, mfa).
+  returned: success
+  type: dict
+retries:
+  description: How many HTTP retries (throttling, transient failures) the run needed.
+  returned: success
+  type: int
+"""
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import RESOURCES, exchange
+
+
+def run(module: SecureAppModule) -> dict:
+    params = module.params
+    result = exchange(
+        module.context, client_id=params["client_id"], client_secret=params["client_secret"],
+        tenant=module.context.tenant(), refresh_token=params["refresh_token"], resources=params["resources"],
+        scopes=params["scopes"], customer_tenants=params["customer_tenants"], concurrency=params["concurrency"],
+        fail_on_customer_error=params["fail_on_customer_error"])
+    return dict(result, changed=False)
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {
+            "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},
+            "scopes": {"type": "list", "elements": "str"},
+            "customer_tenants": {"type": "list", "elements": "str"},
+            "concurrency": {"type": "int", "default": 8},
+            "fail_on_customer_error": {"type": "bool", "default": False},
+        },
+        required_together=[("client_id", "refresh_token")],
+        required_one_of=[("resources", "scopes")],
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

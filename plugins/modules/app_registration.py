@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: app_registration
+short_description: Create, update or delete the Secure Application Model app registration
+version_added: 0.1.0
+description:
+  - Manages the multi-tenant Entra ID application that Partner Center's Secure Application Model uses, through
+    Microsoft Graph.
+  - Finds the app by O(app_id), or by O(display_name) when that names exactly one app; two apps with the same
+    name make the task fail and list their app ids.
+  - Ensures the app's service principal exists in the partner tenant.
+  - Creates a client secret only when the app has no valid secret this module manages (one named
+    O(secret_name)), or when O(rotate_secret=true). The secret value is returned once, in RV(secret.value):
+    set C(no_log: true) on the task and store it at once (for example with M(partnercenter.secure_app.keyvault_secret)).
+  - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
+author:
+  - partnercenter.secure_app developers
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows the fields that change (never a secret).
+options:
+  display_name:
+    description: The app's display name. Used to find the app when O(app_id) is not given.
+    type: str
+  app_id:
+    description: The application (client) id of an existing app to manage.
+    type: str
+  state:
+    description: Whether the app should exist.
+    type: str
+    default: present
+    choices: [present, absent]
+  sign_in_audience:
+    description: Who may sign in. New apps get C(AzureADMultipleOrgs), which the Secure Application Model needs.
+    type: str
+    choices: [AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount]
+  required_resource_access:
+    description:
+      - API permissions in Graph's C(requiredResourceAccess) format, replacing the defaults.
+      - New apps get Partner Center C(user_impersonation), Microsoft Graph C(Directory.AccessAsUser.All)
+        (delegated) and C(Directory.Read.All) (application), and Azure Service Management C(user_impersonation).
+    type: list
+    elements: dict
+  include_aad_graph:
+    description:
+      - Also request the retired Azure AD Graph permissions of the original Secure Application Model script.
+        Only for tools that still need Azure AD Graph.
+    type: bool
+  redirect_uris:
+    description: Web redirect URIs. New apps get C(http://localhost:8400), which Partner Center PowerShell uses.
+    type: list
+    elements: str
+  oob_redirect:
+    description: Register C(urn:ietf:wg:oauth:2.0:oob) as a public client redirect URI (copy-the-code sign-in).
+    type: bool
+  allow_public_client_flows:
+    description: Allow public client flows (device code sign-in without the client secret).
+    type: bool
+  rotate_secret:
+    description: Create a new client secret even when a valid one exists; the secrets this module made before are removed.
+    type: bool
+    default: false
+  secret_name:
+    description: Display name of the client secrets this module manages.
+    type: str
+    default: partnercenter.secure_app
+  secret_valid_days:
+    description: Lifetime of a new client secret, in days.
+    type: int
+    default: 365
+  secret_min_days:
+    description: A managed secret that expires within this many days counts as missing, so a new one is made.
+    type: int
+    default: 30
+"""
+
+EXAMPLES = r"""
+- name: Create or update the SAM app and get its secret once
+  partnercenter.secure_app.app_registration:
+    display_name: Partner Center SAM
+    tenant_id: contoso.onmicrosoft.com
+    access_token: "{{ admin_graph_token }}"
+  register: sam_app
+  no_log: true
+
+- name: Rotate the client secret
+  partnercenter.secure_app.app_registration:
+    app_id: "{{ sam_app_id }}"
+    rotate_secret: true
+    access_token: "{{ admin_graph_token }}"
+  register: rotated
+  no_log: true
+
+- name: Delete the app
+  partnercenter.secure_app.app_registration:
+    display_name: Partner Center SAM
+    state: absent
+    access_token: "{{ admin_graph_token }}"
+"""
+
+RETURN = r"""
+app:
+  description: The app registration after the task (null when absent, or when check mode would create it).
+  returned: always
+  type: dict
+  contains:
+    app_id:
+      description: Application (client) id.
+      type: str
+    object_id:
+      description: Object id of the application.
+      type: str
+    display_name:
+      description: Display name.
+      type: str
+    sign_in_audience:
+      description: Sign-in audience.
+      type: str
+    redirect_uris:
+      description: Web redirect URIs.
+      type: list
+    public_client_redirect_uris:
+      description: Public client redirect URIs.
+      type: list
+    allow_public_client_flows:
+      description: Whether public client flows are allowed.
+      type: bool
+    required_resource_access:
+      description: API permissions.
+      type: list
+    service_principal_id:
+      description: Object id of the app's service principal in the partner tenant.
+      type: str
+    tenant_id:
+      description: The tenant given to the task.
+      type: str
+    managed_secrets:
+      description: Key ids, hints and end dates of the app's client secrets (never their values).
+      type: list
+secret:
+  description:
+    - The client secret created by this run, returned only here and only once. Null when none was created.
+    - This is a secret. Use C(no_log) on the task.
+  returned: always
+  type: dict
+  contains:
+    value:
+      description: The secret value.
+      type: str
+    key_id:
+      description: Its key id.
+      type: str
+    hint:
+      description: Its first characters, as Entra ID shows them.
+      type: str
+    end_date_time:
+      description: When it expires.
+      type: str
+"""
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._app_registration import AppRegistration
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._graph import Graph
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+
+
+def run(module: SecureAppModule) -> dict:
+    context = module.context
+    graph = Graph(context.http, context.cloud, context.token("graph", "manage the app registration"))
+    registration = AppRegistration(graph, module.params, module.check_mode)
+    if module.params["state"] == "absent":
+        return registration.absent()
+    return registration.present()
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {
+            "display_name": {"type": "str"},
+            "app_id": {"type": "str"},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "sign_in_audience": {"type": "str",
+                                 "choices": ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount"]},
+            "required_resource_access": {"type": "list", "elements": "dict"},
+            "include_aad_graph": {"type": "bool"},
+            "redirect_uris": {"type": "list", "elements": "str"},
+            "oob_redirect": {"type": "bool"},
+            "allow_public_client_flows": {"type": "bool"},
+            "rotate_secret": {"type": "bool", "default": False, "no_log": False},
+            "secret_name": {"type": "str", "default": "partnercenter.secure_app", "no_log": False},
+            "secret_valid_days": {"type": "int", "default": 365, "no_log": False},
+            "secret_min_days": {"type": "int", "default": 30, "no_log": False},
+        },
+        required_one_of=[("display_name", "app_id")],
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

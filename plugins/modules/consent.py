@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consent
+short_description: Interactive sign-in and consent that yields a refresh token
+version_added: 0.1.0
+description:
+  - The one interactive step of the Secure Application Model. The service account (with MFA) signs in to the
+    app and consents; the task returns the refresh token, an access token for the requested scope and who signed in.
+  - Runs on the controller (an action plugin), so it can show the sign-in URL or device code while it waits.
+  - Serves any client, public or confidential, and any scopes, so the onboarding also uses it for the admin's
+    sign-in (with a public client such as Azure CLI's).
+  - "Modes: C(browser) listens on the localhost redirect URI, opens the system browser where there is one and
+    always prints the URL; C(device_code) prints the sign-in message and polls; C(code) takes the code, or the
+    whole redirect URL, that the user pasted (first run without O(code) prints the URL to open)."
+  - The result is always hidden from output (it is all credentials); still set C(no_log: true) on the task.
+author:
+  - partnercenter.secure_app developers
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: none
+    description: The sign-in is interactive; in check mode the task is skipped.
+  diff_mode:
+    support: none
+options:
+  mode:
+    description: How the user signs in.
+    type: str
+    default: device_code
+    choices: [browser, device_code, code]
+  scopes:
+    description: Scopes to consent to and get the access token for. Default is Partner Center C(user_impersonation).
+    type: list
+    elements: str
+  redirect_uri:
+    description: Redirect URI registered on the app (browser and code modes).
+    type: str
+    default: http://localhost:8400
+  open_browser:
+    description: In browser mode, try to open the system browser (the URL is printed either way).
+    type: bool
+    default: true
+  code:
+    description: In code mode, the code or the whole redirect URL the browser was sent to.
+    type: str
+  require_mfa:
+    description: Fail when the account signed in without multi-factor authentication (Partner Center needs it).
+    type: bool
+    default: true
+  sign_in_timeout:
+    description: Seconds to wait for the user to sign in.
+    type: int
+    default: 900
+  login_hint:
+    description: The account to suggest on the sign-in page.
+    type: str
+  prompt:
+    description: Force a prompt on the sign-in page.
+    type: str
+    choices: [login, consent, select_account]
+  state_dir:
+    description: Where code mode keeps the pending sign-in (PKCE verifier) between its two runs; files are mode 0600.
+    type: path
+    default: ~/.ansible/partnercenter_secure_app
+notes:
+  - O(client_id) is required; O(client_secret) makes the app a confidential client (browser and code modes).
+    Device code is a public client flow, so the app must allow public client flows
+    (M(partnercenter.secure_app.app_registration) O(partnercenter.secure_app.app_registration#module:allow_public_client_flows=true)).
+"""
+
+EXAMPLES = r"""
+- name: Service account consents to the SAM app (device code)
+  partnercenter.secure_app.consent:
+    tenant_id: "{{ partner_tenant_id }}"
+    client_id: "{{ sam_app_id }}"
+  register: consented
+  no_log: true
+
+- name: Consent in a browser on this machine
+  partnercenter.secure_app.consent:
+    mode: browser
+    tenant_id: "{{ partner_tenant_id }}"
+    client_id: "{{ sam_app_id }}"
+    client_secret: "{{ sam_app_secret }}"
+  register: consented
+  no_log: true
+
+- name: Admin sign-in with Azure CLI's public client, for Graph
+  partnercenter.secure_app.consent:
+    tenant_id: "{{ partner_tenant_id }}"
+    client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
+    scopes: [https://graph.microsoft.com/.default]
+    require_mfa: false
+  register: admin
+  no_log: true
+"""
+
+RETURN = r"""
+refresh_token:
+  description: The refresh token. Secret.
+  returned: success
+  type: str
+access_token:
+  description: An access token for O(scopes). Secret.
+  returned: success
+  type: str
+expires_on:
+  description: When the access token expires, in Unix seconds.
+  returned: success
+  type: int
+scope:
+  description: The scopes granted.
+  returned: success
+  type: str
+identity:
+  description: Who signed in.
+  returned: success
+  type: dict
+  contains:
+    upn:
+      description: User principal name.
+      type: str
+    object_id:
+      description: Object id of the user.
+      type: str
+    tenant_id:
+      description: Tenant id.
+      type: str
+    mfa:
+      description: Whether multi-factor authentication was done.
+      type: bool
+"""

@@ -1,0 +1,241 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: keyvault_secret
+short_description: Get, set or delete an Azure Key Vault secret
+version_added: 0.1.0
+description:
+  - Reads (O(state=get)), sets (O(state=present)) or deletes (O(state=absent)) a Key Vault secret with
+    azure-keyvault-secrets.
+  - Setting writes a new version only when the value changes; a change of content type, tags or expiry alone
+    updates the current version's properties.
+  - "Credentials, in this order: O(access_token) (a token for the vault); O(client_id) with O(refresh_token)
+    (exchanged for a vault token); O(client_id) with O(client_secret) and O(tenant_id) (a service principal);
+    otherwise azure-identity's non-interactive chain: environment (C(AZURE_CLIENT_ID), C(AZURE_TENANT_ID),
+    C(AZURE_CLIENT_SECRET)), managed identity, Azure CLI."
+author:
+  - partnercenter.secure_app developers
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads the secret and reports what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows changes of content type, tags and expiry, and whether the value changes (never the value).
+options:
+  vault_url:
+    description: The vault's URL, such as C(https://NAME.vault.azure.net).
+    type: str
+    required: true
+  name:
+    description: The secret's name.
+    type: str
+    required: true
+  value:
+    description: The secret's value, for O(state=present).
+    type: str
+  content_type:
+    description: Content type of the secret.
+    type: str
+  tags:
+    description: Tags of the secret. Unset keeps the current tags.
+    type: dict
+  expires_on:
+    description: Expiry, as Unix seconds or an ISO 8601 date and time.
+    type: str
+  state:
+    description: C(present) sets, C(absent) deletes (soft delete), C(get) reads.
+    type: str
+    default: present
+    choices: [present, absent, get]
+  recover_deleted:
+    description: When the secret is soft-deleted, recover it before setting it.
+    type: bool
+    default: true
+  purge:
+    description: With O(state=absent), also purge the deleted secret.
+    type: bool
+    default: false
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-keyvault-secrets >= 4.7.0
+"""
+
+EXAMPLES = r"""
+- name: Store the SAM app's secret
+  partnercenter.secure_app.keyvault_secret:
+    vault_url: https://contoso-sam.vault.azure.net
+    name: sam-client-secret
+    value: "{{ sam_app.secret.value }}"
+    content_type: text/plain
+    access_token: "{{ vault_token }}"
+  no_log: true
+
+- name: Read the refresh token with the machine's managed identity
+  partnercenter.secure_app.keyvault_secret:
+    vault_url: https://contoso-sam.vault.azure.net
+    name: sam-refresh-token
+    state: get
+  register: stored
+  no_log: true
+"""
+
+RETURN = r"""
+secret:
+  description:
+    - The secret after the task (null when absent). C(value) is present only for O(state=get); it is a secret.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name.
+      type: str
+    version:
+      description: Current version.
+      type: str
+    id:
+      description: Id of the version.
+      type: str
+    value:
+      description: The value (O(state=get) only).
+      type: str
+    content_type:
+      description: Content type.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
+    enabled:
+      description: Whether it is enabled.
+      type: bool
+    expires_on:
+      description: Expiry as Unix seconds.
+      type: int
+"""
+
+import datetime
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault, secret_view
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+
+
+def parse_expiry(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SecureAppError(f"expires_on {value!r} is neither Unix seconds nor an ISO 8601 date: give, for example, "
+                             "2027-01-31T00:00:00Z.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp())
+
+
+def vault_for(module: SecureAppModule) -> KeyVault:
+    params, context = module.params, module.context
+    access_token, expires_on = params["access_token"], None
+    if not access_token and params["client_id"] and params["refresh_token"]:
+        exchanged = context.token_result("keyvault", f"read the vault {params['vault_url']}")
+        access_token, expires_on = exchanged.access_token, exchanged.expires_on
+    return KeyVault(context.http, context.cloud, params["vault_url"], access_token=access_token,
+                    access_token_expires_on=expires_on, tenant_id=params["tenant_id"], client_id=params["client_id"],
+                    client_secret=params["client_secret"])
+
+
+def run(module: SecureAppModule) -> dict:
+    params = module.params
+    name, state = params["name"], params["state"]
+    vault = vault_for(module)
+    current = vault.get(name)
+    if state == "get":
+        if current is None:
+            raise SecureAppError(f"Secret {name!r} was not found in {vault.vault_url} (or it is soft-deleted): set it "
+                                 "first, or check name and vault_url.", code="SecretNotFound")
+        return {"changed": False, "secret": secret_view(current, with_value=True)}
+    if state == "absent":
+        if current is None:
+            if params["purge"] and vault.deleted(name) is not None:
+                if not module.check_mode:
+                    vault.purge(name)
+                return {"changed": True, "secret": None}
+            return {"changed": False, "secret": None}
+        if not module.check_mode:
+            vault.delete(name)
+            if params["purge"]:
+                vault.purge(name)
+        return {"changed": True, "secret": None, "diff": {"before": {"name": name}, "after": {}}}
+    return present(module, vault, current)
+
+
+def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
+    params = module.params
+    name = params["name"]
+    if params["value"] is None:
+        raise SecureAppError("value is required with state=present: give the secret's value.")
+    expires_on = parse_expiry(params["expires_on"])
+    if current is None and vault.deleted(name) is not None:
+        if not params["recover_deleted"]:
+            raise SecureAppError(f"Secret {name!r} is soft-deleted in {vault.vault_url}: set recover_deleted: true, or "
+                                 "purge it first.", code="ObjectIsDeletedButRecoverable")
+        if module.check_mode:
+            return {"changed": True, "secret": None, "diff": {"before": {"deleted": True}, "after": {"deleted": False}}}
+        vault.recover(name)
+        current = vault.get(name)
+    before = secret_view(current, with_value=False) if current else None
+    wanted = {
+        "content_type": params["content_type"] if params["content_type"] is not None else (before or {}).get("content_type"),
+        "tags": params["tags"] if params["tags"] is not None else (before or {}).get("tags") or {},
+        "expires_on": expires_on if expires_on is not None else (before or {}).get("expires_on"),
+    }
+    value_changes = current is None or current.value != params["value"]
+    metadata_changes = before is not None and any(wanted[k] != before.get(k) for k in wanted)
+    changed = value_changes or metadata_changes
+    diff = {"before": dict({k: before.get(k) for k in wanted} if before else {}),
+            "after": dict(wanted)}
+    if value_changes:
+        diff["after"]["value"] = "(changed)" if current else "(set)"
+    if not changed:
+        return {"changed": False, "secret": before}
+    if module.check_mode:
+        return {"changed": True, "secret": before, "diff": diff}
+    if value_changes:
+        written = vault.set(name, params["value"], content_type=wanted["content_type"], tags=wanted["tags"],
+                            expires_on=wanted["expires_on"])
+        return {"changed": True, "secret": secret_view(written, with_value=False), "diff": diff}
+    vault.update_properties(name, before["version"], content_type=wanted["content_type"], tags=wanted["tags"],
+                            expires_on=wanted["expires_on"])
+    return {"changed": True, "secret": secret_view(vault.get(name), with_value=False), "diff": diff}
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {
+            "vault_url": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "value": {"type": "str", "no_log": True},
+            "content_type": {"type": "str"},
+            "tags": {"type": "dict"},
+            "expires_on": {"type": "str"},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "get"]},
+            "recover_deleted": {"type": "bool", "default": True},
+            "purge": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

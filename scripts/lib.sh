@@ -1,0 +1,46 @@
+# Shared by scripts/test and scripts/demo: the interpreter, its virtual environment, and the
+# collection path ansible needs. Sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "error: interpreter '$PYTHON' not found; set PYTHON to an installed python3 (3.11 or later)." >&2
+    exit 2
+fi
+PY_VERSION=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ "$PYTHON" = python3 ]; then
+    VENV="$ROOT/.venv"
+else
+    VENV="$ROOT/.venv-$PY_VERSION"
+fi
+
+# Create the environment once; reinstall only when a requirements file changed.
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "== creating $VENV with $PYTHON ($PY_VERSION)"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.requirements.sha256"
+    local wanted
+    wanted=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "== installing requirements into $VENV"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt"
+        echo "$wanted" > "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}
+
+# ansible looks collections up by namespace/name: expose the repository root as
+# build/ansible_collections/partnercenter/secure_app (a copy, as ansible-test wants a real tree).
+COLLECTION_PARENT="$ROOT/build"
+COLLECTION_DIR="$COLLECTION_PARENT/ansible_collections/partnercenter/secure_app"
+sync_collection() {
+    rm -rf "$COLLECTION_DIR"
+    mkdir -p "$COLLECTION_DIR"
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+        | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+        | tar --null -T - -cf -) | tar -xf - -C "$COLLECTION_DIR"
+    export ANSIBLE_COLLECTIONS_PATH="$COLLECTION_PARENT"
+}

@@ -1,0 +1,136 @@
+"""Integration tests: real ansible-playbook runs against a sandbox on 127.0.0.1.
+
+Each test runs playbooks from playbooks/ with the json stdout callback, so results can be read
+back, and checks the sandbox's state through its test API."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sandbox import catalog  # noqa: E402
+from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory):
+    """ansible finds the collection as ansible_collections/partnercenter/secure_app."""
+    parent = tmp_path_factory.mktemp("collections")
+    target = parent / "ansible_collections" / "partnercenter"
+    target.mkdir(parents=True)
+    (target / "secure_app").symlink_to(ROOT)
+    return parent
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    process = SandboxProcess(tmp_path_factory.mktemp("sandbox"), "--customers", "3")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def ep(sandbox):
+    return sandbox.endpoints
+
+
+@pytest.fixture(scope="session")
+def api(ep):
+    return TestApi(ep)
+
+
+class PlaybookRun:
+    def __init__(self, completed: subprocess.CompletedProcess, record_file: Path) -> None:
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        lines = record_file.read_text().splitlines() if record_file.exists() else []
+        self.records = [json.loads(line) for line in lines]
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def __repr__(self) -> str:  # what pytest shows when an assertion about a run fails
+        return f"<ansible-playbook rc={self.returncode}>\n{self.stdout[-4000:]}\n{self.stderr[-4000:]}"
+
+    def task(self, name: str) -> dict:
+        for record in self.records:
+            if record["task"] == name:
+                return record["result"]
+        raise KeyError(f"no task named {name!r}; tasks: {[r['task'] for r in self.records]}")
+
+    def failed_task(self) -> dict:
+        for record in self.records:
+            if record["status"] == "failed" and not record["result"].get("_ansible_ignore_errors"):
+                return record["result"]
+        raise AssertionError(f"no task failed: {self!r}")
+
+    @property
+    def changed_count(self) -> int:
+        return sum(1 for r in self.records if r["result"].get("changed"))
+
+
+@pytest.fixture(scope="session")
+def run_playbook(ep, collections_path, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("runs")
+
+    counter = iter(range(1_000_000))
+
+    def run(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
+            env: dict | None = None, timeout: int = 300) -> PlaybookRun:
+        variables = {"sandbox": ep, **(extra or {})}
+        number = next(counter)
+        vars_file = workdir / f"vars-{number}.json"
+        record_file = workdir / f"results-{number}.jsonl"
+        fd = os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(variables, handle)
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                   str(PLAYBOOKS / name), "-e", f"@{vars_file}"]
+        if check:
+            command.append("--check")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+                           ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1",
+                           ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"), ANSIBLE_HOME=str(workdir / "home"),
+                           ANSIBLE_DEPRECATION_WARNINGS="0",
+                           ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
+                           ANSIBLE_CALLBACKS_ENABLED="record_results", RECORD_RESULTS_FILE=str(record_file))
+        environment.pop("REQUESTS_CA_BUNDLE", None)  # the collection must pass its CA bundle itself
+        environment.update(env or {})
+        completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout,
+                                   stdin=subprocess.DEVNULL, cwd=str(ROOT))
+        return PlaybookRun(completed, record_file)
+    return run
+
+
+@pytest.fixture(scope="session")
+def auto_approve(api, ep):
+    """Sign-ins complete unattended: Azure CLI as the admin, everything else as the service account."""
+    api.call("PUT", "/auto-approve", [
+        {"upn": ep["accounts"]["admin"]["upn"], "client_id": catalog.AZURE_CLI_APP_ID},
+        {"upn": ep["accounts"]["service"]["upn"]},
+    ])
+    yield
+    api.call("PUT", "/auto-approve", [])
+
+
+@pytest.fixture()
+def http(ep):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ep["ca_bundle"]
+    return session
