@@ -32,9 +32,10 @@ ensure_venv() {
     export PATH="$VENV/bin:$PATH"
 }
 
-# ansible looks collections up by namespace/name: expose the repository root as
-# build/ansible_collections/partnercenter/secure_app (a copy, as ansible-test wants a real tree).
-COLLECTION_PARENT="$ROOT/build"
+# ansible looks collections up by namespace/name: a copy of the tracked files under
+# ansible_collections/partnercenter/secure_app, outside this repository (inside it, ansible-test
+# would ask this repository's git which files exist, and the copy is ignored there).
+COLLECTION_PARENT="${TMPDIR:-/tmp}/partnercenter.secure_app-$(echo "$ROOT" | sha256sum | cut -c1-12)"
 COLLECTION_DIR="$COLLECTION_PARENT/ansible_collections/partnercenter/secure_app"
 sync_collection() {
     rm -rf "$COLLECTION_DIR"

@@ -11,7 +11,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._consent import MODES, Consent
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import COMMON_ARGUMENT_SPEC
-from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import secure_app_context
+from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import action_result
 
 display = Display()
 
@@ -41,12 +41,16 @@ class ActionModule(ActionBase):
             result.update(skipped=True, changed=False,
                           msg="The consent needs an interactive sign-in; it is skipped in check mode.")
             return result
-        with secure_app_context(params.get) as context:
-            token = Consent(context, params, display.display).run()
-        identity = token.identity()
-        # Everything a successful consent returns is a credential: keep it out of output whatever
-        # the task says (a failure carries only the message, which is shown).
-        result["_ansible_no_log"] = True
-        result.update(changed=True, refresh_token=token.refresh_token, access_token=token.access_token,
-                      expires_on=token.expires_on, scope=token.scope, identity=identity)
+        outcome = action_result(params.get, lambda context: self._consent(context, params))
+        if not outcome.get("failed"):
+            # Everything a successful consent returns is a credential: keep it out of output
+            # whatever the task says (a failure carries only the message, which is shown).
+            result["_ansible_no_log"] = True
+        result.update(outcome)
         return result
+
+    @staticmethod
+    def _consent(context, params):
+        token = Consent(context, params, display.display).run()
+        return {"changed": True, "refresh_token": token.refresh_token, "access_token": token.access_token,
+                "expires_on": token.expires_on, "scope": token.scope, "identity": token.identity()}

@@ -40,7 +40,8 @@ DEFAULT_RETRIES = 6
 
 def _retry(retries: int, replay_safe: bool) -> "Retry":
     return Retry(
-        total=retries, connect=retries, status=retries,
+        # A refused connection is mostly a wrong endpoint: retried briefly, not for half a minute.
+        total=retries, connect=min(retries, 2), status=retries,
         # A read error (dropped connection) after sending a create may mean it was applied.
         read=retries if replay_safe else 0,
         other=0,

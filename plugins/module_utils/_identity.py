@@ -238,7 +238,7 @@ class Identity:
         return TokenResult(
             access_token=result["access_token"],
             expires_on=int(time.time()) + int(result.get("expires_in", 0)),
-            scope=result.get("scope", ""),
+            scope=" ".join(s for s in result.get("scope", "").split() if s not in OIDC_SCOPES),
             tenant_id=claims.get("tid") or tenant,
             refresh_token=result.get("refresh_token"),
             claims=claims,

@@ -16,7 +16,8 @@ description:
   - A customer whose token cannot be had is reported in RV(customers) with its cause, without failing the others,
     unless O(fail_on_customer_error=true).
   - Returns the rotated refresh token. Store it (for example in Key Vault) before using it for anything else.
-  - Tokens are returned as task results, never as facts. Set C(no_log: true) on the task.
+  - Tokens are returned as task results, never as facts. A successful result is hidden from output by the
+    collection itself; a failure stays visible (its message never holds a secret).
 author:
   - partnercenter.secure_app developers
 extends_documentation_fragment:

@@ -16,8 +16,10 @@ description:
     name make the task fail and list their app ids.
   - Ensures the app's service principal exists in the partner tenant.
   - Creates a client secret only when the app has no valid secret this module manages (one named
-    O(secret_name)), or when O(rotate_secret=true). The secret value is returned once, in RV(secret.value):
-    set C(no_log: true) on the task and store it at once (for example with M(partnercenter.secure_app.keyvault_secret)).
+    O(secret_name)), or when O(rotate_secret=true). The secret value is returned once, in RV(secret.value);
+    store it at once (for example with M(partnercenter.secure_app.keyvault_secret)).
+  - A result that holds a new secret is hidden from output by the collection itself; a failure stays visible,
+    as its message never holds a secret. A task-level C(no_log) would hide that message too.
   - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
 author:
   - partnercenter.secure_app developers

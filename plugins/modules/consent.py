@@ -18,7 +18,8 @@ description:
   - "Modes: C(browser) listens on the localhost redirect URI, opens the system browser where there is one and
     always prints the URL; C(device_code) prints the sign-in message and polls; C(code) takes the code, or the
     whole redirect URL, that the user pasted (first run without O(code) prints the URL to open)."
-  - The result is always hidden from output (it is all credentials); still set C(no_log: true) on the task.
+  - A successful result is always hidden from output (it is all credentials); a failure stays visible, as its
+    message never holds a secret.
 author:
   - partnercenter.secure_app developers
 extends_documentation_fragment:

@@ -12,6 +12,7 @@ version_added: 0.1.0
 description:
   - Reads (O(state=get)), sets (O(state=present)) or deletes (O(state=absent)) a Key Vault secret with
     azure-keyvault-secrets.
+  - A result that holds a value read with O(state=get) is hidden from output by the collection itself.
   - Setting writes a new version only when the value changes; a change of content type, tags or expiry alone
     updates the current version's properties.
   - "Credentials, in this order: O(access_token) (a token for the vault); O(client_id) with O(refresh_token)

@@ -19,13 +19,28 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors i
 
 @contextmanager
 def secure_app_context(get_option: Callable[[str], Any]) -> Iterator[Context]:
-    """A Context for one plugin call; any SecureAppError leaves as an AnsibleError."""
-    context = None
+    """A Context for one lookup call; any SecureAppError leaves as an AnsibleError."""
     try:
-        context = Context(get_option)
-        yield context
+        with _context(get_option) as context:
+            yield context
     except SecureAppError as error:
         raise AnsibleError(error.message) from None
+
+
+@contextmanager
+def _context(get_option: Callable[[str], Any]) -> Iterator[Context]:
+    context = Context(get_option)
+    try:
+        yield context
     finally:
-        if context is not None:
-            context.close()
+        context.close()
+
+
+def action_result(get_option: Callable[[str], Any], work: Callable[[Context], dict[str, Any]]) -> dict[str, Any]:
+    """Run an action's work with a Context; a SecureAppError becomes a failed result whose msg is
+    the sentence itself, as a module's fail_json would give."""
+    try:
+        with _context(get_option) as context:
+            return work(context)
+    except SecureAppError as error:
+        return dict(failed=True, msg=error.message, **error.result())

@@ -63,7 +63,8 @@ class PlaybookRun:
         return self.returncode == 0
 
     def __repr__(self) -> str:  # what pytest shows when an assertion about a run fails
-        return f"<ansible-playbook rc={self.returncode}>\n{self.stdout[-4000:]}\n{self.stderr[-4000:]}"
+        failures = [f"{r['task']}: {r['result'].get('msg')}" for r in self.records if r["status"] == "failed"]
+        return f"ansible-playbook rc={self.returncode} failed={failures} stderr={self.stderr[-1500:]!r}"
 
     def task(self, name: str) -> dict:
         for record in self.records:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import msal
 import pytest
 
-from conftest import SAM_REDIRECT, consent, create_app
+from conformance_helpers import SAM_REDIRECT, consent, create_app
 from sandbox import catalog
 from sandbox.testing import SignInError, sign_in
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import create_app
+from conformance_helpers import create_app
 
 
 def test_application_lifecycle(graph, ep):

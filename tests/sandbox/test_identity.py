@@ -6,7 +6,7 @@ import pytest
 import msal
 import requests
 
-from conftest import SAM_REDIRECT, consent, create_app, device_code_token
+from conformance_helpers import SAM_REDIRECT, consent, create_app, device_code_token
 from sandbox import catalog
 from sandbox.testing import auth_response, complete_device_code, parse_page, sign_in
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import consent
+from conformance_helpers import consent
 
 
 @pytest.fixture(scope="module")

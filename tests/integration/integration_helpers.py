@@ -1,0 +1,20 @@
+"""What the integration tests read back from the sandbox with the unmodified Azure libraries."""
+from __future__ import annotations
+
+from azure.core.pipeline.transport import RequestsTransport
+from azure.identity import ClientSecretCredential
+from azure.keyvault.secrets import SecretClient
+
+
+def vault_client(ep, principal="automation"):
+    spec = ep["principals"][principal]
+    transport = RequestsTransport(connection_verify=ep["ca_bundle"])
+    credential = ClientSecretCredential(spec["tenant_id"], spec["client_id"], spec["client_secret"],
+                                        authority=ep["cloud"]["login"], disable_instance_discovery=True,
+                                        transport=RequestsTransport(connection_verify=ep["ca_bundle"]))
+    return SecretClient(ep["vault_url"], credential, transport=transport)
+
+
+def no_traceback(run):
+    text = run.stdout + run.stderr
+    assert "Traceback" not in text and "File \"/" not in text, text[-3000:]

@@ -1,0 +1,21 @@
+"""Unit tests import the collection as ansible_collections.partnercenter.secure_app."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _collection_root() -> str:
+    for entry in sys.path:  # already on the path (ansible-test units, or a collections path)
+        if (Path(entry) / "ansible_collections" / "partnercenter" / "secure_app").exists():
+            return entry
+    parent = Path(tempfile.mkdtemp(prefix="secure_app-units-"))
+    (parent / "ansible_collections" / "partnercenter").mkdir(parents=True)
+    (parent / "ansible_collections" / "partnercenter" / "secure_app").symlink_to(ROOT)
+    return str(parent)
+
+
+sys.path.insert(0, _collection_root())

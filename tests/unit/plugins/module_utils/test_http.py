@@ -1,0 +1,103 @@
+"""The retry policy against a real HTTP server on 127.0.0.1 (no mocks)."""
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import HttpClient, service_error
+
+
+class Script(http.server.BaseHTTPRequestHandler):
+    """Answers each request with the next step of the server's script."""
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self):
+        self.server.seen.append(self.command)
+        step = self.server.script.pop(0) if self.server.script else ("ok",)
+        if step[0] == "drop":
+            self.connection.close()
+            return
+        status = 200 if step[0] == "ok" else step[1]
+        body = step[2] if len(step) > 2 else b'{"ok": true}'
+        self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", "0")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+
+@pytest.fixture()
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Script)
+    httpd.script, httpd.seen = [], []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+
+
+def url(server):
+    return f"http://127.0.0.1:{server.server_address[1]}/x"
+
+
+def test_throttling_is_retried_honouring_retry_after(server):
+    server.script = [("status", 429), ("status", 503), ("ok",)]
+    client = HttpClient(retries=3)
+    assert client.request("GET", url(server)).status_code == 200
+    assert server.seen == ["GET"] * 3 and client.retries_seen == 2
+
+
+def test_a_dropped_connection_is_retried_for_replay_safe_calls(server):
+    server.script = [("drop",), ("ok",)]
+    client = HttpClient(retries=3)
+    assert client.request("POST", url(server)).status_code == 200
+    assert len(server.seen) == 2
+
+
+def test_a_create_is_not_replayed_after_a_drop(server):
+    server.script = [("drop",), ("ok",)]
+    with pytest.raises(SecureAppError, match="Cannot connect to 127.0.0.1"):
+        HttpClient(retries=3).request("POST", url(server), create_once=True)
+    assert len(server.seen) == 1
+
+
+def test_a_create_is_not_replayed_after_a_500_but_is_after_a_429(server):
+    server.script = [("status", 500)]
+    assert HttpClient(retries=3).request("POST", url(server), create_once=True).status_code == 500
+    server.script, server.seen[:] = [("status", 429), ("ok",)], []
+    assert HttpClient(retries=3).request("POST", url(server), create_once=True).status_code == 200
+    assert len(server.seen) == 2
+
+
+def test_retries_run_out_with_one_sentence(server):
+    server.script = [("status", 429)] * 5
+    response = HttpClient(retries=2).request("GET", url(server))
+    assert response.status_code == 429  # the last answer is handed back to be reported
+    assert len(server.seen) == 3
+
+
+def test_service_error_keeps_code_message_and_request_ids(server):
+    server.script = [("status", 403, b'{"error": {"code": "Authorization_RequestDenied", "message": "Insufficient."}}')]
+    response = HttpClient(retries=0).request("GET", url(server))
+    error = service_error("create application 'x'", response)
+    assert error.message == "Failed to create application 'x': HTTP 403 Authorization_RequestDenied Insufficient."
+    assert error.status == 403 and error.code == "Authorization_RequestDenied"
+
+
+def test_missing_ca_bundle_is_one_sentence(tmp_path):
+    with pytest.raises(SecureAppError, match="does not exist: give the path of a PEM file"):
+        HttpClient(ca_bundle=str(tmp_path / "nope.pem"))
+
+
+def test_unreachable_host():
+    with pytest.raises(SecureAppError, match="Cannot connect to 127.0.0.1:9"):
+        HttpClient(retries=0).request("GET", "http://127.0.0.1:9/")

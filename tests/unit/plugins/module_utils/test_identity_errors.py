@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import resolve_cloud
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import (AADSTS_EXPLANATIONS, TokenResult,
+                                                                                          explain, unverified_claims)
+
+CLOUD = resolve_cloud("AzureCloud")
+
+
+def entra(code, description="something", **extra):
+    return dict({"error": "invalid_grant", "error_codes": [code], "correlation_id": "c-1", "trace_id": "t-1",
+                 "error_description": f"AADSTS{code}: {description} Trace ID: t-1 Correlation ID: c-1"}, **extra)
+
+
+@pytest.mark.parametrize("code", sorted(AADSTS_EXPLANATIONS))
+def test_every_known_code_is_one_sentence_with_a_fix(code):
+    error = explain(entra(code), tenant="contoso.com", client_id="app-1", cloud=CLOUD)
+    assert error.code == f"AADSTS{code}"
+    assert ":" in error.message, "cause: fix"
+    assert error.message.endswith(".")
+    assert "{" not in error.message, "every placeholder is filled"
+    assert "\n" not in error.message
+    assert error.result()["correlation_id"] == "c-1"
+
+
+@pytest.mark.parametrize("code,words", [
+    (700082, "unused for 90 days"),
+    (7000215, "rotate_secret: true"),
+    (7000222, "expired"),
+    (65001, "consent"),
+    (90002, "does not exist in AzureCloud"),
+    (900382, "another national cloud"),
+    (50076, "MFA"),
+])
+def test_translations_say_what_to_do(code, words):
+    assert words in explain(entra(code), tenant="contoso.com", client_id="app-1", cloud=CLOUD).message
+
+
+def test_unknown_code_keeps_entra_first_line_only():
+    error = explain(entra(1234567, "Something new happened.\r\nmore lines"), tenant="t", client_id="c", cloud=CLOUD)
+    assert error.code == "AADSTS1234567"
+    assert "Something new happened." in error.message and "more lines" not in error.message
+    assert "Trace ID" not in error.message
+
+
+def test_error_without_codes():
+    error = explain({"error": "invalid_request"}, tenant="t", client_id="c", cloud=CLOUD)
+    assert error.code == "invalid_request" and "invalid_request" in error.message
+
+
+def test_token_result_identity_and_mfa():
+    import jwt
+    token = jwt.encode({"upn": "a@b.c", "oid": "o-1", "tid": "t-1", "amr": ["pwd", "mfa"]}, "k" * 32, algorithm="HS256")
+    result = TokenResult(access_token=token, expires_on=1, scope="s", tenant_id="t-1",
+                         claims=unverified_claims(token))
+    assert result.identity() == {"upn": "a@b.c", "object_id": "o-1", "tenant_id": "t-1", "mfa": True}
+    assert result.public() == {"access_token": token, "expires_on": 1, "tenant_id": "t-1", "scope": "s"}
+
+
+def test_opaque_tokens_yield_no_claims():
+    assert unverified_claims("not-a-jwt") == {}
+    assert unverified_claims(None) == {}
