@@ -14,7 +14,7 @@ from .server import serve
 def parse_auto_approve(values: list[str]) -> list[dict[str, str]]:
     rules = []
     for value in values:
-        upn, _, client_id = value.partition("=")
+        upn, _equals, client_id = value.partition("=")
         rules.append({"upn": upn, "client_id": client_id or None})
     return rules
 

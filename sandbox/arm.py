@@ -32,12 +32,11 @@ def authenticated(handler):
 @authenticated
 async def subscriptions(request, sandbox, claims):
     rows = sandbox.store.all("SELECT * FROM subscriptions WHERE tenant_id=? ORDER BY id", (claims["tid"],))
-    return json_response({"value": [{
-        "id": f"/subscriptions/{r['id']}", "authorizationSource": "RoleBased", "managedByTenants": [],
-        "subscriptionId": r["id"], "tenantId": r["tenant_id"], "displayName": r["display_name"], "state": r["state"],
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "CSP_2015-05-01",
-                                 "spendingLimit": "Off"}} for r in rows],
-        "count": {"type": "Total", "value": len(rows)}})
+    policies = {"locationPlacementId": "Public_2014-09-01", "quotaId": "CSP_2015-05-01", "spendingLimit": "Off"}
+    value = [{"id": f"/subscriptions/{r['id']}", "authorizationSource": "RoleBased", "managedByTenants": [],
+              "subscriptionId": r["id"], "tenantId": r["tenant_id"], "displayName": r["display_name"],
+              "state": r["state"], "subscriptionPolicies": policies} for r in rows]
+    return json_response({"value": value, "count": {"type": "Total", "value": len(rows)}})
 
 
 @authenticated

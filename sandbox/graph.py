@@ -146,8 +146,8 @@ async def create_application(request, sandbox: Sandbox, caller: Caller):
         "publisherDomain": tenant["domain"] if tenant else None, "identifierUris": body.get("identifierUris", []),
         "isFallbackPublicClient": body.get("isFallbackPublicClient"), "tags": body.get("tags", []),
         "notes": body.get("notes"), "requiredResourceAccess": body.get("requiredResourceAccess", []),
-        "web": {"redirectUris": [], "implicitGrantSettings": {"enableAccessTokenIssuance": False,
-                                                               "enableIdTokenIssuance": False}},
+        "web": {"redirectUris": [],
+                "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False}},
         "publicClient": {"redirectUris": []}, "spa": {"redirectUris": []},
     }
     for section in ("web", "publicClient", "spa"):
@@ -269,7 +269,7 @@ async def create_service_principal(request, sandbox: Sandbox, caller: Caller):
         return denied(sandbox)
     body = await body_json(request) or {}
     app_id = body.get("appId", "")
-    _, app = sandbox.store.application_by_app_id(app_id)
+    _home, app = sandbox.store.application_by_app_id(app_id)
     if app is None:
         return bad_request(sandbox, f"The appId '{app_id}' of the service principal does not reference a valid "
                                     "application object.")

@@ -101,7 +101,7 @@ def parse_scopes(sandbox: Sandbox, scope: str) -> tuple[str, list[str], set[str]
             oidc.add(item)
             continue
         if "://" in item:
-            identifier, _, name = item.rpartition("/")
+            identifier, _slash, name = item.rpartition("/")
         else:
             identifier, name = sandbox.resource_identifier("graph"), item
         key = sandbox.resource_key_for(identifier)
@@ -492,7 +492,7 @@ async def grant_client_credentials(sandbox: Sandbox, tenant: dict[str, Any], for
         raise Refusal(400, "invalid_scope", 1002012,
                       f"The provided value for scope {scope} is not valid. Client credential flows must have a scope "
                       "value with /.default suffixed to the resource identifier (application ID URI).")
-    resource_key, _, _ = parse_scopes(sandbox, scope)
+    resource_key, _names, _oidc = parse_scopes(sandbox, scope)
     resource_app_id = catalog.RESOURCES[resource_key]["app_id"]
     roles = [r["role"] for r in sandbox.store.all(
         "SELECT role FROM app_roles WHERE tenant_id=? AND client_app_id=? AND resource_app_id=?",
@@ -573,7 +573,7 @@ async def authorize(request: web.Request) -> web.Response:
     try:
         tenant = require_tenant(sandbox, request.match_info["tenant"])
         cross_cloud_check(tenant, False)
-        _, app = require_app(sandbox, query.get("client_id", ""), tenant["id"])
+        _home, app = require_app(sandbox, query.get("client_id", ""), tenant["id"])
     except Refusal as refusal:
         return html_response(pages.error_page(refusal.args_[2], refusal.args_[3]), 400)
     redirect_uri = query.get("redirect_uri", "")
@@ -617,7 +617,7 @@ async def login_step(request: web.Request) -> web.Response:
     flow = load_flow(sandbox, form.get("flow", ""))
     if flow is None:
         return html_response(pages.error_page(50058, "The sign-in session has expired. Start the sign-in again."), 400)
-    _, app = sandbox.store.application_by_app_id(flow["client_id"])
+    _home, app = sandbox.store.application_by_app_id(flow["client_id"])
     app_name = app.get("displayName") or app["appId"]
     action = login_action(request)
     step = form.get("step")
@@ -659,7 +659,7 @@ async def login_step(request: web.Request) -> web.Response:
 
 def after_authentication(sandbox: Sandbox, request: web.Request, flow: dict[str, Any], app: dict[str, Any],
                          user: dict[str, Any]) -> web.Response:
-    resource_key, names, _ = parse_scopes(sandbox, flow["scope"])
+    resource_key, names, _oidc = parse_scopes(sandbox, flow["scope"])
     missing = consent_needed(sandbox, flow["user_tenant_id"], app, user, resource_key, names, flow.get("prompt", ""))
     if missing:
         flow["consent"] = missing
@@ -715,7 +715,7 @@ def finish_declined(sandbox: Sandbox, flow: dict[str, Any]) -> web.Response:
 # device code -----------------------------------------------------------------------------------
 def new_user_code() -> str:
     alphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(9))
+    return "".join(secrets.choice(alphabet) for _attempt in range(9))
 
 
 async def devicecode(request: web.Request) -> web.Response:
@@ -724,7 +724,7 @@ async def devicecode(request: web.Request) -> web.Response:
     try:
         tenant = require_tenant(sandbox, request.match_info["tenant"])
         cross_cloud_check(tenant, False)
-        _, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
+        _home, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
         parse_scopes(sandbox, form.get("scope", ""))
     except Refusal as refusal:
         return refusal.response(sandbox)
@@ -764,8 +764,8 @@ def approve_device_code(sandbox: Sandbox, user_code: str, upn: str, mfa: bool = 
     if row is None or user is None:
         return False
     data = json.loads(row["data"])
-    _, app = sandbox.store.application_by_app_id(data["client_id"])
-    resource_key, names, _ = parse_scopes(sandbox, data["scope"])
+    _home, app = sandbox.store.application_by_app_id(data["client_id"])
+    resource_key, names, _oidc = parse_scopes(sandbox, data["scope"])
     missing = consent_needed(sandbox, user_tenant_id, app, user, resource_key, names, "")
     if missing:
         record_consent(sandbox, user_tenant_id, app, user, missing, False)
@@ -786,7 +786,7 @@ async def device_page(request: web.Request) -> web.Response:
     if row is None or row["expires"] < sandbox.now():
         return html_response(pages.device_code_entry(action, "That code didn't work. Check the code and try again."))
     data = json.loads(row["data"])
-    _, app = sandbox.store.application_by_app_id(data["client_id"])
+    _home, app = sandbox.store.application_by_app_id(data["client_id"])
     flow_id = save_flow(sandbox, {"kind": "device", "tenant": data["tenant"], "client_id": data["client_id"],
                                   "scope": data["scope"], "device_hash": row["hash"], "prompt": ""})
     return html_response(pages.sign_in(f"{sandbox.urls['login']}/common/login", flow_id,

@@ -144,7 +144,7 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
         "cloud": {
             "login": urls["login"], "graph": urls["graph"], "resource_manager": urls["management"],
             "partner_center": urls["partner_center"], "keyvault_resource": vault_resource,
-            "cloud_instance_name": "microsoftonline.com",
+            "cloud_instance_name": "microsoftonline.com", "name": "sandbox",
         },
         "vault_url": urls["vault"],
         "test_api": urls["test"],

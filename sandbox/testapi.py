@@ -11,6 +11,7 @@ from aiohttp import web
 
 from . import identity
 from .context import json_response, sandbox_of
+from .seed import hash_secret
 
 
 def _objects(store, kind: str) -> list[dict[str, Any]]:
@@ -104,6 +105,9 @@ def _token_filter(body: dict[str, Any]) -> tuple[str, list[Any]]:
     if body.get("user_id"):
         clauses.append("user_id=?")
         params.append(body["user_id"])
+    if body.get("refresh_token"):
+        clauses.append("hash=?")
+        params.append(hash_secret(body["refresh_token"]))
     if body.get("client_id"):
         clauses.append("client_id=?")
         params.append(body["client_id"])
@@ -115,7 +119,7 @@ async def refresh_tokens(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     body = await request.json() if request.can_read_body else {}
     if body.get("upn"):
-        _, user = identity.find_user_by_upn(sandbox, body["upn"])
+        _home, user = identity.find_user_by_upn(sandbox, body["upn"])
         body["user_id"] = user["id"] if user else "none"
     where, params = _token_filter(body)
     action = request.match_info["action"]
@@ -133,7 +137,7 @@ async def refresh_tokens(request: web.Request) -> web.Response:
 async def expire_client_secrets(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     body = await request.json()
-    _, app = sandbox.store.application_by_app_id(body.get("app_id", ""))
+    _home, app = sandbox.store.application_by_app_id(body.get("app_id", ""))
     if app is None:
         return json_response({"error": "unknown app_id"}, 404)
     count = sandbox.store.execute("UPDATE passwords SET end=? WHERE app_object_id=?",

@@ -130,7 +130,7 @@ def sign_in(session: requests.Session, url: str, upn: str, password: str, mfa_co
     Returns {"redirect": URL} (query mode), {"form_post": (redirect_uri, fields)}, {"code": code}
     (out-of-band), or {"done": True} (device code)."""
     response = session.request(method, url, data=data, allow_redirects=False, timeout=30)
-    for _ in range(6):
+    for _attempt in range(6):
         if response.status_code in (301, 302, 303):
             return {"redirect": response.headers["Location"]}
         page = parse_page(response.text)

@@ -65,7 +65,8 @@ options:
       - An access token for the API the task calls, used as is. Wins over the other credentials.
     type: str
 notes:
-  - Set C(no_log: true) on tasks that return tokens or secrets.
+  - Results that hold a token or a secret are hidden from output by the collection; failures stay visible,
+    as their messages never hold a secret.
 requirements:
   - python >= 3.10
   - msal >= 1.28.0

@@ -14,7 +14,7 @@ description:
     each yields a dictionary with C(access_token), C(expires_on), C(tenant_id) and C(scope).
   - The rotated refresh token is not returned; to keep rotating it use the module or the C(partner_token) role.
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common.PLUGINS
 options:

@@ -136,8 +136,8 @@ class Consent:
             if flow:
                 response = pasted_response(pasted, flow)
                 flow.pop("saved_at", None)
-                return self.context.identity.redeem_auth_code(self.client_id, self.client_secret, self.tenant, flow,
-                                                               response)
+                return self.context.identity.redeem_auth_code(
+                    self.client_id, self.client_secret, self.tenant, flow, response)
             response = pasted_response(pasted, None)
             return self.context.identity.redeem_plain_code(self.client_id, self.client_secret, self.tenant,
                                                            response["code"], self.scopes, self.params["redirect_uri"])

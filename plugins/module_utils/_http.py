@@ -164,8 +164,8 @@ def service_error(action: str, response: "requests.Response") -> SecureAppError:
             code, message = error.get("code"), error.get("message")
         elif "description" in body:
             code, message = str(body.get("code")), body.get("description")
-    details = {k: response.headers[k] for k in ("request-id", "client-request-id", "MS-RequestId",
-                                                 "MS-CorrelationId", "x-ms-request-id") if k in response.headers}
+    request_ids = ("request-id", "client-request-id", "MS-RequestId", "MS-CorrelationId", "x-ms-request-id")
+    details = {k: response.headers[k] for k in request_ids if k in response.headers}
     text = f"Failed to {action}: HTTP {response.status_code}"
     if code or message:
         text += f" {code or ''} {message or ''}".rstrip()

@@ -99,7 +99,7 @@ def explain(result: dict[str, Any], *, tenant: str, client_id: str, cloud: Cloud
         message = template.format(tenant=tenant, client_id=client_id, cloud=cloud.name)
     else:
         description = str(result.get("error_description") or result.get("error") or "unknown error")
-        first_line = description.split(" Trace ID:")[0].splitlines()[0]
+        first_line = description.split(" Trace ID:", maxsplit=1)[0].splitlines()[0]
         message = f"Sign-in to tenant {tenant} failed: {first_line} (see the AADSTS code at https://login.microsoftonline.com/error)."
     return SecureAppError(message, code=f"AADSTS{code}" if code is not None else str(result.get("error")),
                           details={k: result[k] for k in ("correlation_id", "trace_id") if result.get(k)})

@@ -101,6 +101,19 @@ class KeyVault:
         # Retries are the session's (one policy for every call), so azure-core does not add its own.
         self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0)
 
+    @classmethod
+    def from_options(cls, context: Any) -> "KeyVault":
+        """The vault of the task's options, with the credential they give: an access token; a
+        refresh token (exchanged for a vault token); a service principal; or the environment."""
+        option = context.option
+        access_token, expires_on = option("access_token"), None
+        if not access_token and option("client_id") and option("refresh_token"):
+            exchanged = context.token_result("keyvault", f"use the vault {option('vault_url')}")
+            access_token, expires_on = exchanged.access_token, exchanged.expires_on
+        return cls(context.http, context.cloud, option("vault_url"), access_token=access_token,
+                   access_token_expires_on=expires_on, tenant_id=option("tenant_id"), client_id=option("client_id"),
+                   client_secret=option("client_secret"))
+
     def _transport(self) -> "RequestsTransport":
         return RequestsTransport(**self._transport_options)
 

@@ -19,7 +19,7 @@ description:
   - Tokens are returned as task results, never as facts. A successful result is hidden from output by the
     collection itself; a failure stays visible (its message never holds a secret).
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
 attributes:
@@ -28,6 +28,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff.
 options:
   resources:
     description: Resources to get tokens for.

@@ -14,7 +14,7 @@ description:
     C(AdminAgents) group, through Microsoft Graph. Under DAP this lets the app act in customer tenants.
   - A tenant without the group is not a Partner Center partner tenant; the task then fails and says so.
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
 attributes:

@@ -22,7 +22,7 @@ description:
     as its message never holds a secret. A task-level C(no_log) would hide that message too.
   - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
 attributes:

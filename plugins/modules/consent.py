@@ -21,7 +21,7 @@ description:
   - A successful result is always hidden from output (it is all credentials); a failure stays visible, as its
     message never holds a secret.
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
 attributes:
@@ -30,6 +30,7 @@ attributes:
     description: The sign-in is interactive; in check mode the task is skipped.
   diff_mode:
     support: none
+    description: Returns no diff.
 options:
   mode:
     description: How the user signs in.

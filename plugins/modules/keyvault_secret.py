@@ -7,12 +7,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: keyvault_secret
-short_description: Get, set or delete an Azure Key Vault secret
+short_description: Set or delete an Azure Key Vault secret
 version_added: 0.1.0
 description:
-  - Reads (O(state=get)), sets (O(state=present)) or deletes (O(state=absent)) a Key Vault secret with
-    azure-keyvault-secrets.
-  - A result that holds a value read with O(state=get) is hidden from output by the collection itself.
+  - Sets (O(state=present)) or deletes (O(state=absent)) a Key Vault secret with azure-keyvault-secrets. To read
+    secrets, use M(partnercenter.secure_app.keyvault_secret_info).
   - Setting writes a new version only when the value changes; a change of content type, tags or expiry alone
     updates the current version's properties.
   - "Credentials, in this order: O(access_token) (a token for the vault); O(client_id) with O(refresh_token)
@@ -20,7 +19,7 @@ description:
     otherwise azure-identity's non-interactive chain: environment (C(AZURE_CLIENT_ID), C(AZURE_TENANT_ID),
     C(AZURE_CLIENT_SECRET)), managed identity, Azure CLI."
 author:
-  - partnercenter.secure_app developers
+  - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
 attributes:
@@ -52,10 +51,10 @@ options:
     description: Expiry, as Unix seconds or an ISO 8601 date and time.
     type: str
   state:
-    description: C(present) sets, C(absent) deletes (soft delete), C(get) reads.
+    description: C(present) sets, C(absent) deletes (soft delete).
     type: str
     default: present
-    choices: [present, absent, get]
+    choices: [present, absent]
   recover_deleted:
     description: When the secret is soft-deleted, recover it before setting it.
     type: bool
@@ -79,19 +78,18 @@ EXAMPLES = r"""
     access_token: "{{ vault_token }}"
   no_log: true
 
-- name: Read the refresh token with the machine's managed identity
+- name: Delete and purge a secret
   partnercenter.secure_app.keyvault_secret:
     vault_url: https://contoso-sam.vault.azure.net
-    name: sam-refresh-token
-    state: get
-  register: stored
-  no_log: true
+    name: old-secret
+    state: absent
+    purge: true
 """
 
 RETURN = r"""
 secret:
   description:
-    - The secret after the task (null when absent). C(value) is present only for O(state=get); it is a secret.
+    - The secret after the task (null when absent), without its value.
   returned: always
   type: dict
   contains:
@@ -103,9 +101,6 @@ secret:
       type: str
     id:
       description: Id of the version.
-      type: str
-    value:
-      description: The value (O(state=get) only).
       type: str
     content_type:
       description: Content type.
@@ -144,27 +139,11 @@ def parse_expiry(value: str | None) -> int | None:
     return int(moment.timestamp())
 
 
-def vault_for(module: SecureAppModule) -> KeyVault:
-    params, context = module.params, module.context
-    access_token, expires_on = params["access_token"], None
-    if not access_token and params["client_id"] and params["refresh_token"]:
-        exchanged = context.token_result("keyvault", f"read the vault {params['vault_url']}")
-        access_token, expires_on = exchanged.access_token, exchanged.expires_on
-    return KeyVault(context.http, context.cloud, params["vault_url"], access_token=access_token,
-                    access_token_expires_on=expires_on, tenant_id=params["tenant_id"], client_id=params["client_id"],
-                    client_secret=params["client_secret"])
-
-
 def run(module: SecureAppModule) -> dict:
     params = module.params
     name, state = params["name"], params["state"]
-    vault = vault_for(module)
+    vault = KeyVault.from_options(module.context)
     current = vault.get(name)
-    if state == "get":
-        if current is None:
-            raise SecureAppError(f"Secret {name!r} was not found in {vault.vault_url} (or it is soft-deleted): set it "
-                                 "first, or check name and vault_url.", code="SecretNotFound")
-        return {"changed": False, "secret": secret_view(current, with_value=True)}
     if state == "absent":
         if current is None:
             if params["purge"] and vault.deleted(name) is not None:
@@ -229,7 +208,7 @@ def main() -> None:
             "content_type": {"type": "str"},
             "tags": {"type": "dict"},
             "expires_on": {"type": "str"},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "get"]},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
             "recover_deleted": {"type": "bool", "default": True},
             "purge": {"type": "bool", "default": False},
         },

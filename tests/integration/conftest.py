@@ -19,6 +19,9 @@ sys.path.insert(0, str(ROOT))
 from sandbox import catalog  # noqa: E402
 from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from integration_helpers import vault_client  # noqa: E402
+
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 
 
@@ -112,7 +115,7 @@ def run_playbook(ep, collections_path, tmp_path_factory):
                            ANSIBLE_CALLBACKS_ENABLED="record_results", RECORD_RESULTS_FILE=str(record_file))
         environment.pop("REQUESTS_CA_BUNDLE", None)  # the collection must pass its CA bundle itself
         environment.update(env or {})
-        completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout,
+        completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, check=False,
                                    stdin=subprocess.DEVNULL, cwd=str(ROOT))
         return PlaybookRun(completed, record_file)
     return run
@@ -135,3 +138,15 @@ def http(ep):
     session.trust_env = False
     session.verify = ep["ca_bundle"]
     return session
+
+
+@pytest.fixture(scope="session")
+def sam(run_playbook, api, ep, auto_approve):
+    run = run_playbook("setup_sam.yml", {"app_name": "SAM flows", "secret_prefix": "flows"})
+    assert run.ok, run
+    vault = vault_client(ep)
+    report = run.task("Report")["msg"]
+    return {"app_id": report["app_id"], "sp_id": report["service_principal_id"],
+            "secret": vault.get_secret("flows-client-secret").value,
+            "refresh_token": vault.get_secret("flows-refresh-token").value,
+            "report": report}

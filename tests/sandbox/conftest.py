@@ -7,7 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-import msal
 import pytest
 import requests
 
@@ -19,7 +18,6 @@ from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conformance_helpers import consent, create_app, device_code_token  # noqa: E402
-
 
 
 @pytest.fixture(scope="session")

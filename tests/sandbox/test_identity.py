@@ -47,7 +47,7 @@ def test_confidential_auth_code_with_pkce_and_mfa(ep, consented, sam_app):
 
 def test_auth_code_query_response_mode(ep, authority, sam_app):
     with pytest.warns(UserWarning, match="form_post"):  # msal warns; the sandbox still honours query
-        result, _ = consent(ep, authority, sam_app, response_mode="query")
+        result, _client = consent(ep, authority, sam_app, response_mode="query")
     assert "access_token" in result, result
 
 
@@ -70,8 +70,8 @@ def test_pkce_is_enforced(ep, authority, sam_app, http):
     flow = client.initiate_auth_code_flow([ep["cloud"]["partner_center"] + "/user_impersonation"],
                                           redirect_uri=SAM_REDIRECT, response_mode="form_post")
     account = ep["accounts"]["service"]
-    response = auth_response(sign_in(http, flow["auth_uri"], account["upn"], account["password"],
-                                      account["mfa_code"]))
+    page = sign_in(http, flow["auth_uri"], account["upn"], account["password"], account["mfa_code"])
+    response = auth_response(page)
     flow["code_verifier"] = "not-the-verifier-" + "x" * 40
     result = client.acquire_token_by_auth_code_flow(flow, response)
     assert result["error"] == "invalid_grant"
@@ -169,8 +169,9 @@ def test_customer_tenant_with_gdap_needs_application_consent(ep, consented, sam_
                           "scope": "Directory.Read.All,Directory.AccessAsUser.All"}]})
     assert made.status_code == 201, made.text
     # A new msal object: msal replays a 400 for the same request for 60 s without asking again.
-    result = customer_client(ep, sam_app, tenant).acquire_token_by_refresh_token(consented["result"]["refresh_token"],
-                                                   [ep["cloud"]["graph"] + "/.default"])
+    fresh_client = customer_client(ep, sam_app, tenant)
+    result = fresh_client.acquire_token_by_refresh_token(consented["result"]["refresh_token"],
+                                                         [ep["cloud"]["graph"] + "/.default"])
     assert claims(result["access_token"])["tid"] == tenant
 
 

@@ -53,7 +53,7 @@ def test_application_consents(pc, ep, sam_app):
 
 
 def test_partner_center_demands_mfa(ep, authority, sam_app, http):
-    result, _ = consent(ep, authority, sam_app, user="nomfa")
+    result, _client = consent(ep, authority, sam_app, user="nomfa")
     response = http.get(ep["cloud"]["partner_center"] + "/v1/profiles/organization",
                         headers={"Authorization": "Bearer " + result["access_token"]})
     assert response.status_code == 401

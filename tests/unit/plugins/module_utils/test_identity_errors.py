@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import resolve_cloud
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import (AADSTS_EXPLANATIONS, TokenResult,
-                                                                                          explain, unverified_claims)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import (
+    AADSTS_EXPLANATIONS, TokenResult, explain, unverified_claims)
 
 CLOUD = resolve_cloud("AzureCloud")
 

@@ -33,7 +33,7 @@ def refresh_form(app, refresh_token, scope):
 def fresh(graph, ep, authority):
     """A new app with its own consented refresh token, so that a test may spoil it."""
     app = create_app(graph, "errors app")
-    result, _ = consent(ep, authority, app)
+    result, _client = consent(ep, authority, app)
     app["refresh_token"] = result["refresh_token"]
     return app
 

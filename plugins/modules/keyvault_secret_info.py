@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: keyvault_secret_info
+short_description: Read Azure Key Vault secrets
+version_added: 0.1.0
+description:
+  - Reads the current version of one or more Key Vault secrets, with their values, over one credential and one
+    HTTP session.
+  - A result that holds values is hidden from output by the collection itself; a failure stays visible.
+  - Credentials as for M(partnercenter.secure_app.keyvault_secret).
+author:
+  - partnercenter.secure_app developers (@partnercenter)
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+options:
+  vault_url:
+    description: The vault's URL, such as C(https://NAME.vault.azure.net).
+    type: str
+    required: true
+  names:
+    description: Names of the secrets to read.
+    type: list
+    elements: str
+    required: true
+  fail_on_missing:
+    description: Fail when a secret does not exist (or is soft-deleted), naming it.
+    type: bool
+    default: true
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-keyvault-secrets >= 4.7.0
+"""
+
+EXAMPLES = r"""
+- name: Read the SAM credentials with the machine's managed identity
+  partnercenter.secure_app.keyvault_secret_info:
+    vault_url: https://contoso-sam.vault.azure.net
+    names: [sam-app-id, sam-client-secret, sam-refresh-token]
+  register: stored
+"""
+
+RETURN = r"""
+secrets:
+  description: The secrets found, in the order of O(names), each with its value (a secret).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name.
+      type: str
+    value:
+      description: The value.
+      type: str
+    version:
+      description: Current version.
+      type: str
+    content_type:
+      description: Content type.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
+    expires_on:
+      description: Expiry as Unix seconds.
+      type: int
+missing:
+  description: Names that were not found (only with O(fail_on_missing=false)).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault, secret_view
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+
+
+def run(module: SecureAppModule) -> dict:
+    vault = KeyVault.from_options(module.context)
+    found, missing = [], []
+    for name in module.params["names"]:
+        secret = vault.get(name)
+        if secret is None:
+            missing.append(name)
+        else:
+            found.append(secret_view(secret, with_value=True))
+    if missing and module.params["fail_on_missing"]:
+        raise SecureAppError(f"Secret {missing[0]!r} was not found in {vault.vault_url} (or it is soft-deleted): set "
+                             "it first (run the onboarding), or check the name and vault_url.", code="SecretNotFound",
+                             details={"missing": missing})
+    return {"changed": False, "secrets": found, "missing": missing}
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {
+            "vault_url": {"type": "str", "required": True},
+            "names": {"type": "list", "elements": "str", "required": True},
+            "fail_on_missing": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Every error a user can cause: a failed task, one sentence with cause and fix, no traceback,
+and nothing written."""
+from __future__ import annotations
+
+import msal
+import pytest
+
+from integration_helpers import no_traceback
+from sandbox.testing import auth_response, sign_in
+
+
+def exchange(run_playbook, sam, **overrides):
+    variables = {"client_id": sam["app_id"], "client_secret": sam["secret"], "refresh_token": sam["refresh_token"],
+                 "resources": ["graph"], "use_lookup": False}
+    variables.update(overrides)
+    return run_playbook("access_token.yml", variables)
+
+
+def failure(run) -> str:
+    assert not run.ok, run
+    no_traceback(run)
+    message = run.failed_task()["msg"]
+    assert "\n" not in message and message.endswith("."), message
+    return message
+
+
+@pytest.fixture()
+def fresh_refresh_token(ep, sam, http):
+    """A new refresh token of the flows app, which a test may spoil."""
+    client = msal.ConfidentialClientApplication(
+        sam["app_id"], client_credential=sam["secret"], instance_discovery=False,
+        authority=f"{ep['cloud']['login']}/{ep['partner_tenant_id']}",
+        http_client=http)
+    flow = client.initiate_auth_code_flow([ep["cloud"]["partner_center"] + "/user_impersonation"],
+                                          redirect_uri="http://localhost:8400", response_mode="form_post")
+    account = ep["accounts"]["service"]
+    result = client.acquire_token_by_auth_code_flow(flow, auth_response(sign_in(
+        http, flow["auth_uri"], account["upn"], account["password"], account["mfa_code"])))
+    return result["refresh_token"]
+
+
+def test_unknown_tenant(run_playbook, sam):
+    message = failure(exchange(run_playbook, sam, tenant="nosuchtenant.onmicrosoft.com"))
+    assert message.startswith("Tenant nosuchtenant.onmicrosoft.com does not exist in sandbox: check tenant_id")
+
+
+def test_tenant_in_another_cloud(run_playbook, sam, ep, api):
+    foreign = ep["foreign_tenants"][0]
+    before = api.state()["issued_tokens"]
+    message = failure(exchange(run_playbook, sam, tenant=foreign["domain"]))
+    assert message.startswith(f"Tenant {foreign['domain']} lives in AzureUSGovernment, not in sandbox: set cloud: "
+                              "AzureUSGovernment")
+    assert api.state()["counters"].get("token_errors", 0) >= 0 and api.state()["issued_tokens"] == before
+
+
+def test_wrong_client_secret(run_playbook, sam):
+    message = failure(exchange(run_playbook, sam, client_secret="not-the-secret"))
+    assert message == (f"The client secret of app {sam['app_id']} is wrong: rotate it with app_registration "
+                       "(rotate_secret: true) and store the new one.")
+
+
+def test_unknown_app(run_playbook, sam, ep):
+    message = failure(exchange(run_playbook, sam, client_id="11111111-2222-3333-4444-555555555555"))
+    assert message.startswith("Application 11111111-2222-3333-4444-555555555555 was not found in tenant")
+
+
+@pytest.mark.parametrize("action,expected", [
+    ("revoke", "has expired or was revoked: run the consent again"),
+    ("expire", "has expired or was revoked: run the consent again"),
+    ("inactive", "was unused for 90 days and has expired: run the consent again"),
+])
+def test_spoiled_refresh_token(run_playbook, sam, api, fresh_refresh_token, action, expected):
+    assert api.call("POST", f"/refresh-tokens/{action}", {"refresh_token": fresh_refresh_token})["affected"] == 1
+    assert expected in failure(exchange(run_playbook, sam, refresh_token=fresh_refresh_token))
+
+
+def test_malformed_refresh_token(run_playbook, sam):
+    assert "malformed, revoked, or was issued to another application" in failure(
+        exchange(run_playbook, sam, refresh_token="not-a-refresh-token"))
+
+
+def test_refresh_token_of_another_app(run_playbook, sam, ep, auto_approve):
+    other = run_playbook("setup_sam.yml", {"app_name": "SAM other app", "secret_prefix": "other"})
+    assert other.ok, other
+    from integration_helpers import vault_client
+    other_token = vault_client(ep).get_secret("other-refresh-token").value
+    assert "issued to another application" in failure(exchange(run_playbook, sam, refresh_token=other_token))
+
+
+def test_resource_never_consented(run_playbook, sam):
+    message = failure(exchange(run_playbook, sam, resources=["keyvault"]))
+    assert message.startswith(f"App {sam['app_id']} has no consent for this resource in tenant")
+
+
+def test_expired_client_secret(run_playbook, api, ep, auto_approve):
+    setup = run_playbook("setup_sam.yml", {"app_name": "SAM expired secret", "secret_prefix": "expired"})
+    assert setup.ok, setup
+    from integration_helpers import vault_client
+    vault = vault_client(ep)
+    app_id = setup.task("Report")["msg"]["app_id"]
+    api.call("POST", "/client-secrets/expire", {"app_id": app_id})
+    message = failure(exchange(run_playbook, {"app_id": app_id, "secret": "", "refresh_token": ""},
+                               client_secret=vault.get_secret("expired-client-secret").value,
+                               refresh_token=vault.get_secret("expired-refresh-token").value))
+    assert message == (f"The client secret of app {app_id} has expired: rotate it with app_registration "
+                       "(rotate_secret: true) and store the new one.")
+
+
+@pytest.mark.parametrize("endpoint,expected", [
+    ("http://127.0.0.1:1", "The cloud endpoint 'login' is not a valid https URL"),
+    ("https://127.0.0.1:notaport", "The cloud endpoint 'login' has an invalid port"),
+])
+def test_malformed_cloud_endpoint(run_playbook, sam, ep, endpoint, expected):
+    cloud = dict(ep["cloud"], login=endpoint)
+    run = run_playbook("access_token.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
+                                            "refresh_token": sam["refresh_token"], "use_lookup": False,
+                                            "sandbox_cloud_override": cloud})
+    assert failure(run).startswith(expected)
+
+
+def test_unreachable_login_host(run_playbook, sam, ep):
+    cloud = dict(ep["cloud"], login="https://127.0.0.1:9")
+    run = run_playbook("access_token.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
+                                            "refresh_token": sam["refresh_token"], "use_lookup": False,
+                                            "sandbox_cloud_override": cloud})
+    assert "Cannot reach the sign-in service https://127.0.0.1:9" in failure(run)
+
+
+def test_graph_permission_denied(run_playbook, sam, api):
+    """The service account is no Global Administrator: Graph refuses to create apps for it."""
+    writes = api.get("/writes")["counts"]
+    run = run_playbook("app_registration_with_token.yml", {
+        "client_id": sam["app_id"], "client_secret": sam["secret"], "refresh_token": sam["refresh_token"],
+        "app_name": "SAM not allowed"})
+    message = failure(run)
+    assert message.startswith("Failed to create application 'SAM not allowed': permission denied by Microsoft Graph")
+    assert "Global Administrator" in message
+    assert api.get("/writes")["counts"] == writes
+
+
+def test_missing_credentials(run_playbook, sam):
+    run = run_playbook("app_registration_with_token.yml", {"app_name": "SAM no credential"})
+    assert failure(run).startswith("No credential to manage the app registration: give access_token")
