@@ -11,13 +11,16 @@ from ansible.utils.display import Display
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._consent import MODES, Consent
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import COMMON_ARGUMENT_SPEC
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import RESOURCES
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import action_result
 
 display = Display()
 
 ARGUMENT_SPEC = dict(COMMON_ARGUMENT_SPEC, **{
+    "client_id": dict(COMMON_ARGUMENT_SPEC["client_id"], required=True),
     "mode": {"type": "str", "default": "device_code", "choices": list(MODES)},
     "scopes": {"type": "list", "elements": "str"},
+    "resource": {"type": "str", "default": "partner_center", "choices": list(RESOURCES)},
     "redirect_uri": {"type": "str", "default": "http://localhost:8400"},
     "open_browser": {"type": "bool", "default": True},
     "code": {"type": "str", "no_log": True},
@@ -27,7 +30,6 @@ ARGUMENT_SPEC = dict(COMMON_ARGUMENT_SPEC, **{
     "prompt": {"type": "str", "choices": ["login", "consent", "select_account"]},
     "state_dir": {"type": "path", "default": "~/.ansible/partnercenter_secure_app"},
 })
-ARGUMENT_SPEC["client_id"] = dict(ARGUMENT_SPEC["client_id"], required=True)
 
 
 class ActionModule(ActionBase):

@@ -63,7 +63,7 @@ class Consent:
         self.client_id = params["client_id"]
         self.client_secret = params.get("client_secret")
         self.tenant = context.tenant()
-        self.scopes = params.get("scopes") or [context.cloud.default_scope("partner_center")]
+        self.scopes = params.get("scopes") or [context.cloud.default_scope(params.get("resource") or "partner_center")]
 
     def run(self) -> TokenResult:
         mode = self.params["mode"]

@@ -64,5 +64,8 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
             first = failed[0]
             raise SecureAppError(f"{len(failed)} of {len(customers)} customer tenants gave no token; first, "
                                  f"{first['tenant_id']}: {first['error']}", code=first["error_code"])
+    cloud = context.cloud
+    endpoints = {"name": cloud.name, "login": cloud.login, "graph": cloud.graph,
+                 "resource_manager": cloud.resource_manager, "partner_center": cloud.partner_center}
     return {"tokens": tokens, "customers": customers, "refresh_token": latest_refresh_token, "identity": who,
-            "retries": context.http.retries_seen}
+            "endpoints": endpoints, "retries": context.http.retries_seen}

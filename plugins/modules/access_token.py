@@ -100,6 +100,11 @@ identity:
   description: Who the refresh token belongs to (upn, object_id, tenant_id, mfa).
   returned: success
   type: dict
+endpoints:
+  description: The cloud's endpoints used (name, login, graph, resource_manager, partner_center), for callers that
+    build API URLs.
+  returned: success
+  type: dict
 retries:
   description: How many HTTP retries (throttling, transient failures) the run needed.
   returned: success

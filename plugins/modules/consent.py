@@ -37,8 +37,15 @@ options:
     type: str
     default: device_code
     choices: [browser, device_code, code]
+  resource:
+    description:
+      - The resource to consent to and get the access token for, from the cloud's endpoints (Partner Center
+        C(user_impersonation), or C(.default) of the others). O(scopes) overrides it.
+    type: str
+    default: partner_center
+    choices: [partner_center, graph, azure, keyvault, aad_graph]
   scopes:
-    description: Scopes to consent to and get the access token for. Default is Partner Center C(user_impersonation).
+    description: Explicit scopes to consent to and get the access token for, instead of O(resource).
     type: list
     elements: str
   redirect_uri:
@@ -98,7 +105,7 @@ EXAMPLES = r"""
   partnercenter.secure_app.consent:
     tenant_id: "{{ partner_tenant_id }}"
     client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
-    scopes: [https://graph.microsoft.com/.default]
+    resource: graph
     require_mfa: false
   register: admin
   no_log: true

@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: partner_center_info
+short_description: Read the Partner Center organization profile and customers
+version_added: 0.1.0
+description:
+  - Reads the partner's organization profile and, optionally, all customers (following Partner Center's
+    continuation tokens), with an app+user access token for Partner Center.
+  - A token issued without multi-factor authentication is refused by Partner Center; the task then says so.
+author:
+  - partnercenter.secure_app developers (@partnercenter)
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+options:
+  customers:
+    description: Also list the customers.
+    type: bool
+    default: true
+  page_size:
+    description: Customers per page.
+    type: int
+    default: 500
+"""
+
+EXAMPLES = r"""
+- name: Organization and customers
+  partnercenter.secure_app.partner_center_info:
+    access_token: "{{ partner_token.resources.partner_center.access_token }}"
+    cloud_endpoints: "{{ partner_token.endpoints }}"
+  register: partner_center
+"""
+
+RETURN = r"""
+organization:
+  description: The organization profile (id, companyName, domain, tenantId, defaultAddress, ...).
+  returned: always
+  type: dict
+customers:
+  description: The customers, each with id, tenant_id, domain, company_name and relationship.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._partnercenter import PartnerCenter
+
+
+def run(module: SecureAppModule) -> dict:
+    context = module.context
+    partner_center = PartnerCenter(context.http, context.cloud, context.token("partner_center", "call Partner Center"))
+    customers = []
+    if module.params["customers"]:
+        for customer in partner_center.customers(module.params["page_size"]):
+            profile = customer.get("companyProfile") or {}
+            customers.append({"id": customer.get("id"), "tenant_id": profile.get("tenantId"),
+                              "domain": profile.get("domain"), "company_name": profile.get("companyName"),
+                              "relationship": customer.get("relationshipToPartner")})
+    return {"changed": False, "organization": partner_center.organization_profile(), "customers": customers}
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {"customers": {"type": "bool", "default": True}, "page_size": {"type": "int", "default": 500}},
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
