@@ -96,13 +96,13 @@ def run_playbook(ep, collections_path, tmp_path_factory):
             env: dict | None = None, timeout: int = 300) -> PlaybookRun:
         variables = {"sandbox": ep, **(extra or {})}
         number = next(counter)
-        vars_file = workdir / f"vars-{number}.json"
+        vars_file = workdir / f"vars-{number}.json"  # mode 0600: it may hold credentials
         record_file = workdir / f"results-{number}.jsonl"
         fd = os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(variables, handle)
         command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   str(PLAYBOOKS / name), "-e", f"@{vars_file}"]
+                   str(ROOT / name if name.startswith("playbooks/") else PLAYBOOKS / name), "-e", f"@{vars_file}"]
         if check:
             command.append("--check")
         if verbosity:
@@ -150,3 +150,19 @@ def sam(run_playbook, api, ep, auto_approve):
             "secret": vault.get_secret("flows-client-secret").value,
             "refresh_token": vault.get_secret("flows-refresh-token").value,
             "report": report}
+
+
+def role_variables(ep, prefix):
+    """What a partner would put in their variables file, for the sandbox; secrets named PREFIX-*."""
+    vault = ep["principals"]["automation"]
+    names = {key: f"{prefix}-{key.replace('_', '-')}" for key in ("app_id", "tenant_id", "client_secret", "refresh_token")}
+    return {
+        "onboard_cloud_endpoints": ep["cloud"], "onboard_ca_bundle": ep["ca_file"],
+        "onboard_tenant_id": ep["partner_tenant_id"], "onboard_vault_url": ep["vault_url"],
+        "onboard_app_name": f"SAM {prefix}", "onboard_secret_names": names,
+        "partner_token_cloud_endpoints": ep["cloud"], "partner_token_ca_bundle": ep["ca_file"],
+        "partner_token_vault_url": ep["vault_url"], "partner_token_vault_tenant_id": vault["tenant_id"],
+        "partner_token_vault_client_id": vault["client_id"], "partner_token_vault_client_secret": vault["client_secret"],
+        "partner_token_secret_names": names,
+        "partner_token_customer_tenants": [c["tenant_id"] for c in ep["customers"]],
+    }

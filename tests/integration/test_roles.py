@@ -1,0 +1,120 @@
+"""The roles and playbooks a partner runs: onboard.yml once, daily.yml after."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import role_variables
+from integration_helpers import no_traceback
+
+
+def secrets_named(api, prefix):
+    return [s for s in api.state()["secrets"] if s["name"].startswith(prefix + "-")]
+
+
+@pytest.fixture(scope="module")
+def onboarded(run_playbook, ep, api, auto_approve):
+    variables = role_variables(ep, "roles")
+    first = run_playbook("playbooks/onboard.yml", variables)
+    assert first.ok, first
+    return {"variables": variables, "first": first}
+
+
+def test_onboard_creates_everything(onboarded, api, ep):
+    summary = onboarded["first"].task("Summary")["msg"]
+    assert summary["consent"] == f"given now by {ep['accounts']['service']['upn']}"
+    assert summary["partner"] == "Contoso Partner (sandbox)"
+    state = api.state()
+    [app] = [a for a in state["applications"] if a["displayName"] == "SAM roles"]
+    assert app["appId"] == summary["app_id"] and len(app["passwords"]) == 1
+    admin_agents = next(g for g in state["groups"] if g["displayName"] == "AdminAgents")
+    assert summary["service_principal_id"] in admin_agents["members"]
+    stored = {s["name"]: s for s in secrets_named(api, "roles")}
+    assert set(stored) == {"roles-app-id", "roles-tenant-id", "roles-client-secret", "roles-refresh-token"}
+    tags = stored["roles-refresh-token"]["tags"]
+    assert tags["upn"] == ep["accounts"]["service"]["upn"] and tags["mfa"] == "true" and tags["issued"]
+
+
+def test_second_onboard_changes_nothing(onboarded, run_playbook, api):
+    writes = api.get("/writes")["counts"]
+    second = run_playbook("playbooks/onboard.yml", onboarded["variables"])
+    assert second.ok, second
+    assert second.changed_count == 0, [r["task"] for r in second.records if r["result"].get("changed")]
+    assert second.task("Summary")["msg"]["consent"] == "stored refresh token works"
+    assert api.get("/writes")["counts"] == writes
+
+
+def test_onboard_check_mode_writes_nothing(onboarded, run_playbook, api, ep):
+    writes = api.get("/writes")["counts"]
+    variables = dict(onboarded["variables"], onboard_rotate_secret=True, onboard_renew_consent=True)
+    checked = run_playbook("playbooks/onboard.yml", variables, check=True)
+    assert checked.ok, checked
+    fresh = dict(role_variables(ep, "never"), onboard_app_name="SAM never onboarded")
+    checked_fresh = run_playbook("playbooks/onboard.yml", fresh, check=True)
+    assert checked_fresh.ok, checked_fresh
+    assert api.get("/writes")["counts"] == writes
+    assert not [a for a in api.state()["applications"] if a["displayName"] == "SAM never onboarded"]
+
+
+def test_daily_playbook(onboarded, run_playbook, api, ep):
+    before = [s for s in secrets_named(api, "roles") if s["name"] == "roles-refresh-token"]
+    daily = run_playbook("playbooks/daily.yml", onboarded["variables"])
+    assert daily.ok, daily
+    summary = daily.task("Summary (counts and names, never tokens)")["msg"]
+    assert summary["signed_in_as"] == f"{ep['accounts']['service']['upn']} (MFA: True)"
+    assert summary["customers"] == [c["name"] for c in sorted(ep["customers"], key=lambda c: c["domain"])]
+    assert summary["customer_tokens"] == "1 reachable, 2 not"
+    dap = next(c for c in ep["customers"] if c["relationship"] == "DAP")
+    assert summary["subscriptions"] == [f"{dap['name']} - Azure plan"]
+    after = [s for s in secrets_named(api, "roles") if s["name"] == "roles-refresh-token"]
+    assert len(after) == len(before) + 1, "the rotated refresh token was written back"
+    assert after[-1]["tags"]["upn"] == ep["accounts"]["service"]["upn"] and "rotated" in after[-1]["tags"]
+    fact = daily.task("Set the partner_token fact (not cacheable)")
+    assert fact.get("ansible_facts") is None or "partner_token" not in str(fact)  # censored by no_log
+
+
+def test_downstream_role_without_partner_token(run_playbook):
+    run = run_playbook("downstream_alone.yml", {"downstream_role": "partnercenter.secure_app.partner_center"})
+    assert not run.ok
+    assert run.failed_task()["msg"] == ("partner_token is missing or has no Partner Center token: run the "
+                                        "partnercenter.secure_app.partner_token role first (with partner_center in "
+                                        "partner_token_resources).")
+    no_traceback(run)
+
+
+def test_downstream_role_with_an_expired_token(run_playbook):
+    expired = {"resources": {"graph": {"access_token": "x", "expires_on": 1, "tenant_id": "t", "scope": "s"}},
+               "customers": {}, "tenant_id": "t", "endpoints": {}, "ca_bundle": ""}
+    run = run_playbook("downstream_alone.yml", {"downstream_role": "partnercenter.secure_app.graph",
+                                                 "partner_token": expired})
+    assert run.failed_task()["msg"] == ("The graph token in partner_token has expired: run the "
+                                        "partnercenter.secure_app.partner_token role again.")
+
+
+@pytest.mark.parametrize("override,expected", [
+    ({"onboard_tenant_id": None}, "onboard_tenant_id"),
+    ({"onboard_consent_mode": "carrier-pigeon"}, "onboard_consent_mode"),
+    ({"onboard_rotate_secret": "perhaps"}, "onboard_rotate_secret"),
+])
+def test_onboard_argument_spec(run_playbook, ep, override, expected, api):
+    variables = role_variables(ep, "spec")
+    variables.update(override)
+    writes = api.get("/writes")["counts"]
+    run = run_playbook("playbooks/onboard.yml", {k: v for k, v in variables.items() if v is not None})
+    assert not run.ok
+    assert expected in run.failed_task()["msg"]
+    no_traceback(run)
+    assert api.get("/writes")["counts"] == writes
+
+
+@pytest.mark.parametrize("override,expected", [
+    ({"partner_token_vault_url": None}, "partner_token_vault_url"),
+    ({"partner_token_resources": ["sharepoint"]}, "partner_token_resources"),
+    ({"partner_token_concurrency": "many"}, "partner_token_concurrency"),
+])
+def test_partner_token_argument_spec(run_playbook, ep, override, expected):
+    variables = role_variables(ep, "spec")
+    variables.update(override)
+    run = run_playbook("playbooks/daily.yml", {k: v for k, v in variables.items() if v is not None})
+    assert not run.ok
+    assert expected in run.failed_task()["msg"]
+    no_traceback(run)
