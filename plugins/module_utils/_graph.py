@@ -77,8 +77,18 @@ class Graph:
         return None
 
     def create_application(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/applications", f"create application {body.get('displayName')!r}",
-                          expected=(201,), create_once=True, json=body)
+        """Create; the caller has made sure no app has this name. When the connection drops after
+        sending, the app may exist: look for it by name before sending the create again."""
+        action = f"create application {body.get('displayName')!r}"
+        try:
+            return self._call("POST", "/applications", action, expected=(201,), create_once=True, json=body)
+        except SecureAppError as error:
+            if error.code != "connection":
+                raise
+        found = self.find_applications(display_name=body["displayName"])
+        if len(found) == 1:
+            return found[0]
+        return self._call("POST", "/applications", action, expected=(201,), create_once=True, json=body)
 
     def update_application(self, object_id: str, changes: dict[str, Any]) -> None:
         self._call("PATCH", f"/applications/{object_id}", f"update application {object_id}", expected=(204,),
@@ -88,12 +98,25 @@ class Graph:
         self._call("DELETE", f"/applications/{object_id}", f"delete application {object_id}", expected=(204, 404))
 
     def add_password(self, object_id: str, display_name: str, end: str | None) -> dict[str, Any]:
+        """Add a client secret. Never replayed blindly: a lost answer would leave a secret nobody
+        knows. When the connection drops after sending, a secret that appeared meanwhile is that
+        lost one: it is removed, then the secret is added once more."""
         credential: dict[str, Any] = {"displayName": display_name}
         if end:
             credential["endDateTime"] = end
-        # Not replayed: a second addPassword would leave a secret nobody knows.
-        return self._call("POST", f"/applications/{object_id}/addPassword", f"add a client secret to {object_id}",
-                          create_once=True, json={"passwordCredential": credential})
+        action = f"add a client secret to {object_id}"
+        known = {c.get("keyId") for c in (self.get_application(object_id) or {}).get("passwordCredentials") or []}
+        try:
+            return self._call("POST", f"/applications/{object_id}/addPassword", action, create_once=True,
+                              json={"passwordCredential": credential})
+        except SecureAppError as error:
+            if error.code != "connection":
+                raise
+        for orphan in (self.get_application(object_id) or {}).get("passwordCredentials") or []:
+            if orphan.get("keyId") not in known:
+                self.remove_password(object_id, orphan["keyId"])
+        return self._call("POST", f"/applications/{object_id}/addPassword", action, create_once=True,
+                          json={"passwordCredential": credential})
 
     def remove_password(self, object_id: str, key_id: str) -> None:
         self._call("POST", f"/applications/{object_id}/removePassword",

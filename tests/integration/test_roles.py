@@ -84,8 +84,8 @@ def test_downstream_role_without_partner_token(run_playbook):
 def test_downstream_role_with_an_expired_token(run_playbook):
     expired = {"resources": {"graph": {"access_token": "x", "expires_on": 1, "tenant_id": "t", "scope": "s"}},
                "customers": {}, "tenant_id": "t", "endpoints": {}, "ca_bundle": ""}
-    run = run_playbook("downstream_alone.yml", {"downstream_role": "partnercenter.secure_app.graph",
-                                                 "partner_token": expired})
+    variables = {"downstream_role": "partnercenter.secure_app.graph", "partner_token": expired}
+    run = run_playbook("downstream_alone.yml", variables)
     assert run.failed_task()["msg"] == ("The graph token in partner_token has expired: run the "
                                         "partnercenter.secure_app.partner_token role again.")
 

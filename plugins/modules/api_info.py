@@ -1,0 +1,112 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: api_info
+short_description: Read from Microsoft Graph, Resource Manager or Partner Center with a partner token
+version_added: 0.1.0
+description:
+  - A GET against one of the cloud's APIs over the collection's HTTP session (retries with backoff that honours
+    C(Retry-After), TLS verification, the cloud's endpoints), following the API's paging.
+  - Meant for downstream roles that use the C(partner_token) fact; the access token is a parameter, so it never
+    shows in output.
+author:
+  - partnercenter.secure_app developers (@partnercenter)
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+options:
+  api:
+    description: Which API.
+    type: str
+    required: true
+    choices: [graph, resource_manager, partner_center]
+  path:
+    description:
+      - Path and query after the API's base URL, such as C(/v1.0/organization) or
+        C(/subscriptions?api-version=2022-12-01).
+    type: str
+    required: true
+  follow_pages:
+    description: Follow C(@odata.nextLink) (Graph) or C(nextLink) (Resource Manager) and gather every C(value).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Subscriptions a customer's token reaches
+  partnercenter.secure_app.api_info:
+    api: resource_manager
+    path: /subscriptions?api-version=2022-12-01
+    access_token: "{{ partner_token.customers[customer_id].azure.access_token }}"
+    cloud: "{{ partner_token.cloud }}"
+  register: subscriptions
+"""
+
+RETURN = r"""
+json:
+  description: The response body (of the first page).
+  returned: always
+  type: raw
+items:
+  description: With paging, the C(value) entries of every page; otherwise the first page's C(value), if any.
+  returned: always
+  type: list
+  elements: raw
+"""
+
+from urllib.parse import urljoin
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import json_body, service_error
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+
+BASES = {"graph": "graph", "resource_manager": "resource_manager", "partner_center": "partner_center"}
+RESOURCE_KEYS = {"graph": "graph", "resource_manager": "azure", "partner_center": "partner_center"}
+
+
+def run(module: SecureAppModule) -> dict:
+    params, context = module.params, module.context
+    if not params["path"].startswith("/"):
+        raise SecureAppError(f"path {params['path']!r} must start with '/': give the path after the API's base URL.")
+    base = getattr(context.cloud, BASES[params["api"]])
+    headers = {"Authorization": f"Bearer {context.token(RESOURCE_KEYS[params['api']], 'call ' + params['api'])}",
+               "Accept": "application/json"}
+    url, first, items = base + params["path"], None, []
+    while url:
+        response = context.http.request("GET", url, headers=headers)
+        if response.status_code != 200:
+            raise service_error(f"read {params['api']} {params['path']}", response)
+        body = json_body(response)
+        first = body if first is None else first
+        if isinstance(body, dict):
+            items.extend(body.get("value") or [])
+        next_link = body.get("@odata.nextLink") or body.get("nextLink") if isinstance(body, dict) else None
+        url = urljoin(base, next_link) if next_link and params["follow_pages"] else None
+    return {"changed": False, "json": first, "items": items}
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {
+            "api": {"type": "str", "required": True, "choices": list(BASES)},
+            "path": {"type": "str", "required": True},
+            "follow_pages": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
