@@ -92,6 +92,10 @@ def test_downstream_role_with_an_expired_token(run_playbook):
 
 @pytest.mark.parametrize("override,expected", [
     ({"onboard_tenant_id": None}, "onboard_tenant_id"),
+    ({"onboard_tenant_id": ""}, "onboard_tenant_id is empty: give the partner tenant id or domain."),
+    ({"onboard_vault_url": ""}, "onboard_vault_url must be the https URL of the Key Vault"),
+    ({"onboard_admin_sign_in": "access_token"}, "give onboard_admin_graph_token and onboard_admin_vault_token"),
+    ({"onboard_secret_names": "sam"}, "onboard_secret_names"),
     ({"onboard_consent_mode": "carrier-pigeon"}, "onboard_consent_mode"),
     ({"onboard_rotate_secret": "perhaps"}, "onboard_rotate_secret"),
 ])
@@ -108,6 +112,8 @@ def test_onboard_argument_spec(run_playbook, ep, override, expected, api):
 
 @pytest.mark.parametrize("override,expected", [
     ({"partner_token_vault_url": None}, "partner_token_vault_url"),
+    ({"partner_token_vault_url": ""}, "partner_token_vault_url must be the https URL of the Key Vault"),
+    ({"partner_token_resources": []}, "partner_token_resources is empty"),
     ({"partner_token_resources": ["sharepoint"]}, "partner_token_resources"),
     ({"partner_token_concurrency": "many"}, "partner_token_concurrency"),
 ])
@@ -115,6 +121,20 @@ def test_partner_token_argument_spec(run_playbook, ep, override, expected):
     variables = role_variables(ep, "spec")
     variables.update(override)
     run = run_playbook("playbooks/daily.yml", {k: v for k, v in variables.items() if v is not None})
+    assert not run.ok
+    assert expected in run.failed_task()["msg"]
+    no_traceback(run)
+
+
+@pytest.mark.parametrize("role,override,expected", [
+    ("partner_center", {"partner_center_page_size": "big"}, "partner_center_page_size"),
+    ("partner_center", {"partner_center_customers": "perhaps"}, "partner_center_customers"),
+    ("azure", {"azure_customer_tenants": {"not": "a list"}}, "azure_customer_tenants"),
+    ("graph", {"graph_customer_tenant": "00000000-0000-0000-0000-000000000000"},
+     "partner_token is missing or has no graph token for 00000000-0000-0000-0000-000000000000"),
+])
+def test_downstream_argument_specs(run_playbook, role, override, expected):
+    run = run_playbook("downstream_alone.yml", dict(override, downstream_role=f"partnercenter.secure_app.{role}"))
     assert not run.ok
     assert expected in run.failed_task()["msg"]
     no_traceback(run)

@@ -1,6 +1,7 @@
 """No client secret, refresh token or access token in what a run prints, even at -vvv."""
 from __future__ import annotations
 
+import json
 import re
 
 from integration_helpers import vault_client
@@ -32,3 +33,37 @@ def test_exchange_at_vvv_prints_no_secret(run_playbook, ep, sam):
     assert run.ok, run
     assert_clean(run.stdout + run.stderr, [sam["secret"], sam["refresh_token"]])
     assert "the output has been hidden" in run.stdout
+
+
+def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_playbook, ep, api, auto_approve,
+                                                                           tmp_path):
+    from conftest import role_variables
+    places = {name: tmp_path / name for name in ("log", "facts", "local-tmp", "remote-tmp")}
+    for place in places.values():
+        place.mkdir()
+    env = {"ANSIBLE_LOG_PATH": str(places["log"] / "ansible.log"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
+           "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(places["facts"]), "ANSIBLE_LOCAL_TEMP": str(places["local-tmp"]),
+           "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart"}
+    variables = role_variables(ep, "vvvv")
+    runs = [run_playbook("playbooks/onboard.yml", variables, verbosity=4, env=env),
+            run_playbook("playbooks/daily.yml", variables, verbosity=4, env=env)]
+    for run in runs:
+        assert run.ok, run
+    vault = vault_client(ep)
+    secrets = [vault.get_secret("vvvv-client-secret").value, ep["principals"]["automation"]["client_secret"]]
+    secrets += [vault.get_secret("vvvv-refresh-token", p.version).value
+                for p in vault.list_properties_of_secret_versions("vvvv-refresh-token")]
+    assert len(secrets) >= 4
+    texts = {"stdout/stderr": "".join(r.stdout + r.stderr for r in runs),
+             "recorded callback results": json.dumps([r.records for r in runs])}
+    for name, place in places.items():
+        for path in place.rglob("*"):
+            if path.is_file():
+                texts[f"{name}: {path.name}"] = path.read_text(errors="replace")
+    assert any(name.startswith("log") for name in texts) and len(texts["stdout/stderr"]) > 20000
+    for name, text in texts.items():
+        try:
+            assert_clean(text, secrets)
+        except AssertionError as error:
+            raise AssertionError(f"{error} in {name}") from None
+        assert "partner_token" not in text or name.startswith(("stdout", "log", "recorded")), name

@@ -141,3 +141,14 @@ def test_graph_permission_denied(run_playbook, sam, api):
 def test_missing_credentials(run_playbook, sam):
     run = run_playbook("app_registration_with_token.yml", {"app_name": "SAM no credential"})
     assert failure(run).startswith("No credential to manage the app registration: give access_token")
+
+
+def test_unregistered_redirect_uri_fails_on_the_sign_in_page(run_playbook, sam, http, tmp_path):
+    """The identity platform refuses before any sign-in: the printed URL leads to AADSTS50011, and
+    nothing is redirected anywhere."""
+    run = run_playbook("consent.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"], "mode": "code",
+                                       "state_dir": str(tmp_path), "redirect_uri": "http://localhost:8999/unregistered"})
+    auth_uri = failure(run).split("URL: ", 1)[1]
+    page = http.get(auth_uri, allow_redirects=False)
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert "AADSTS50011" in page.text and "does not match the redirect URIs" in page.text
