@@ -148,7 +148,8 @@ def test_unregistered_redirect_uri_fails_on_the_sign_in_page(run_playbook, sam, 
     nothing is redirected anywhere."""
     run = run_playbook("consent.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"], "mode": "code",
                                        "state_dir": str(tmp_path), "redirect_uri": "http://localhost:8999/unregistered"})
-    auth_uri = failure(run).split("URL: ", 1)[1]
+    assert not run.ok
+    auth_uri = run.failed_task()["msg"].split("URL: ", 1)[1]
     page = http.get(auth_uri, allow_redirects=False)
     assert page.status_code == 400 and "Location" not in page.headers
     assert "AADSTS50011" in page.text and "does not match the redirect URIs" in page.text
