@@ -22,13 +22,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Returns no diff.
+  - partnercenter.secure_app.attributes.INFO_MODULE
 options:
   resources:
     description: Resources to get tokens for.

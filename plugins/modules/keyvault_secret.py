@@ -14,14 +14,11 @@ description:
     secrets, use M(partnercenter.secure_app.keyvault_secret_info).
   - Setting writes a new version only when the value changes; a change of content type, tags or expiry alone
     updates the current version's properties.
-  - "Credentials, in this order: O(access_token) (a token for the vault); O(client_id) with O(refresh_token)
-    (exchanged for a vault token); O(client_id) with O(client_secret) and O(tenant_id) (a service principal);
-    otherwise azure-identity's non-interactive chain: environment (C(AZURE_CLIENT_ID), C(AZURE_TENANT_ID),
-    C(AZURE_CLIENT_SECRET)), managed identity, Azure CLI."
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.keyvault
 attributes:
   check_mode:
     support: full
@@ -30,10 +27,6 @@ attributes:
     support: full
     description: Shows changes of content type, tags and expiry, and whether the value changes (never the value).
 options:
-  vault_url:
-    description: The vault's URL, such as C(https://NAME.vault.azure.net).
-    type: str
-    required: true
   name:
     description: The secret's name.
     type: str
@@ -63,9 +56,6 @@ options:
     description: With O(state=absent), also purge the deleted secret.
     type: bool
     default: false
-requirements:
-  - azure-identity >= 1.15.0
-  - azure-keyvault-secrets >= 4.7.0
 """
 
 EXAMPLES = r"""

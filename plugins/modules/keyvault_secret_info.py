@@ -13,23 +13,13 @@ description:
   - Reads the current version of one or more Key Vault secrets, with their values, over one credential and one
     HTTP session.
   - A result that holds values is hidden from output by the collection itself; a failure stays visible.
-  - Credentials as for M(partnercenter.secure_app.keyvault_secret).
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Returns no diff.
+  - partnercenter.secure_app.keyvault
+  - partnercenter.secure_app.attributes.INFO_MODULE
 options:
-  vault_url:
-    description: The vault's URL, such as C(https://NAME.vault.azure.net).
-    type: str
-    required: true
   names:
     description: Names of the secrets to read.
     type: list
@@ -39,9 +29,6 @@ options:
     description: Fail when a secret does not exist (or is soft-deleted), naming it.
     type: bool
     default: true
-requirements:
-  - azure-identity >= 1.15.0
-  - azure-keyvault-secrets >= 4.7.0
 """
 
 EXAMPLES = r"""
