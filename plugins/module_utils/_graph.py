@@ -167,11 +167,3 @@ class Graph:
         if response.status_code == 404:
             return False
         raise self._error(f"remove {object_id} from group {group_id}", response)
-
-    # tenant ---------------------------------------------------------------------------------------
-    def organization(self) -> dict[str, Any]:
-        value = self._call("GET", "/organization", "read the organization").get("value") or [{}]
-        return value[0]
-
-    def domains(self) -> list[dict[str, Any]]:
-        return self._all("/domains", "list the domains")

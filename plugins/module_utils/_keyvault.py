@@ -205,8 +205,3 @@ class KeyVault:
 
     def purge(self, name: str) -> None:
         self._guard("purge", name, lambda: self.client.purge_deleted_secret(name))
-
-    def versions(self, name: str) -> list[dict[str, Any]]:
-        return self._guard("list versions of", name, lambda: [
-            {"version": p.version, "created_on": _epoch(p.created_on), "enabled": p.enabled, "tags": p.tags or {}}
-            for p in self.client.list_properties_of_secret_versions(name)])

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-Partner Center REST (PROTOCOL.md section 4) and Resource Manager reads."""
+Partner Center REST (PROTOCOL.md section 4): the organization profile and customers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ._errors import SecureAppError
 from ._http import HttpClient, json_body, service_error
 
 CUSTOMER_PAGE_SIZE = 500
-ARM_API_VERSION = "2022-12-01"
 
 
 class PartnerCenter:
@@ -61,42 +60,3 @@ class PartnerCenter:
             page = self._get(path, "list customers", headers=headers)
             items.extend(page.get("items", []))
         return items
-
-    def application_consents(self, customer_id: str) -> list[dict[str, Any]]:
-        return self._get(f"/customers/{customer_id}/applicationconsents",
-                         f"list application consents of customer {customer_id}").get("items", [])
-
-    def create_application_consent(self, customer_id: str, body: dict[str, Any]) -> bool:
-        """False when the consent existed already (Partner Center answers 409)."""
-        response = self.http.request("POST", f"{self.base}/customers/{customer_id}/applicationconsents",
-                                     headers=dict(self.headers, **{"MS-RequestId": str(uuid.uuid4())}), json=body)
-        if response.status_code in (200, 201):
-            return True
-        if response.status_code == 409:
-            return False
-        raise self._error(f"consent application {body.get('applicationId')} in customer {customer_id}", response)
-
-
-class ResourceManager:
-    def __init__(self, http: HttpClient, cloud: Cloud, access_token: str) -> None:
-        self.http = http
-        self.base = cloud.resource_manager
-        self.headers = {"Authorization": f"Bearer {access_token}"}
-
-    def _list(self, path: str, action: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        url: str | None = f"{self.base}{path}?api-version={ARM_API_VERSION}"
-        while url:
-            response = self.http.request("GET", url, headers=self.headers)
-            if response.status_code != 200:
-                raise service_error(action, response)
-            page = json_body(response) or {}
-            items.extend(page.get("value", []))
-            url = page.get("nextLink")
-        return items
-
-    def subscriptions(self) -> list[dict[str, Any]]:
-        return self._list("/subscriptions", "list subscriptions")
-
-    def tenants(self) -> list[dict[str, Any]]:
-        return self._list("/tenants", "list tenants")

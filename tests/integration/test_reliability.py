@@ -119,7 +119,7 @@ def test_two_token_runs_at_once(run_playbook, api, ep, collections_path, tmp_pat
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                str(Path(__file__).parent / "playbooks" / "token_only.yml"), "-e", f"@{vars_file}"]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
-                             stdin=subprocess.DEVNULL, cwd=str(ROOT)) for _ in range(2)]
+                             stdin=subprocess.DEVNULL, cwd=str(ROOT)) for _copy in range(2)]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     versions = [s for s in api.state()["secrets"] if s["name"] == "twins-refresh-token"]
