@@ -153,3 +153,17 @@ def test_unregistered_redirect_uri_fails_on_the_sign_in_page(run_playbook, sam, 
     page = http.get(auth_uri, allow_redirects=False)
     assert page.status_code == 400 and "Location" not in page.headers
     assert "AADSTS50011" in page.text and "does not match the redirect URIs" in page.text
+
+
+def test_partner_center_refuses_a_token_without_mfa(run_playbook, ep, sam, http):
+    client = msal.ConfidentialClientApplication(
+        sam["app_id"], client_credential=sam["secret"], instance_discovery=False,
+        authority=f"{ep['cloud']['login']}/{ep['partner_tenant_id']}", http_client=http)
+    flow = client.initiate_auth_code_flow([ep["cloud"]["partner_center"] + "/user_impersonation"],
+                                          redirect_uri="http://localhost:8400", response_mode="form_post")
+    account = ep["accounts"]["nomfa"]
+    token = client.acquire_token_by_auth_code_flow(flow, auth_response(sign_in(
+        http, flow["auth_uri"], account["upn"], account["password"])))["access_token"]
+    message = failure(run_playbook("partner_center_info.yml", {"token": token}))
+    assert message.startswith("Failed to list customers: Partner Center requires "
+                              "multi-factor authentication")
