@@ -8,7 +8,10 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "error: interpreter '$PYTHON' not found; set PYTHON to an installed python3 (3.11 or later)." >&2
     exit 2
 fi
-PY_VERSION=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if ! PY_VERSION=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
+    echo "error: interpreter '$PYTHON' does not run; set PYTHON to a working python3 (3.11 or later)." >&2
+    exit 2
+fi
 if [ "$PYTHON" = python3 ]; then
     VENV="$ROOT/.venv"
 else
