@@ -71,7 +71,8 @@ class PlaybookRun:
 
     def task(self, name: str) -> dict:
         for record in self.records:
-            if record["task"] == name:
+            # newer ansible-core names role tasks "namespace.collection.role : name"
+            if record["task"] == name or record["task"].endswith(" : " + name):
                 return record["result"]
         raise KeyError(f"no task named {name!r}; tasks: {[r['task'] for r in self.records]}")
 
