@@ -135,7 +135,8 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
         app["sandbox"] = sandbox
         app["service"] = name
         app.add_routes(ROUTES[name]())
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Keep-alive clients must not hold a SIGTERM up: open connections get a second to finish.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         await web.SockSite(runner, sock, ssl_context=tls).start()
         runners.append(runner)
@@ -161,8 +162,7 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    for runner in runners:
-        await runner.cleanup()
+    await asyncio.gather(*(runner.cleanup() for runner in runners))
     store.db.close()
     endpoints_file.unlink(missing_ok=True)
     log.info("sandbox stopped")
