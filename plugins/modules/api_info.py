@@ -52,7 +52,7 @@ json:
   description: The response body (of the first page).
   returned: always
   type: raw
-items:
+entries:
   description: With paging, the C(value) entries of every page; otherwise the first page's C(value), if any.
   returned: always
   type: list
@@ -76,7 +76,7 @@ def run(module: SecureAppModule) -> dict:
     base = getattr(context.cloud, BASES[params["api"]])
     headers = {"Authorization": f"Bearer {context.token(RESOURCE_KEYS[params['api']], 'call ' + params['api'])}",
                "Accept": "application/json"}
-    url, first, items = base + params["path"], None, []
+    url, first, entries = base + params["path"], None, []
     while url:
         response = context.http.request("GET", url, headers=headers)
         if response.status_code != 200:
@@ -84,10 +84,10 @@ def run(module: SecureAppModule) -> dict:
         body = json_body(response)
         first = body if first is None else first
         if isinstance(body, dict):
-            items.extend(body.get("value") or [])
+            entries.extend(body.get("value") or [])
         next_link = body.get("@odata.nextLink") or body.get("nextLink") if isinstance(body, dict) else None
         url = urljoin(base, next_link) if next_link and params["follow_pages"] else None
-    return {"changed": False, "json": first, "items": items}
+    return {"changed": False, "json": first, "entries": entries}
 
 
 def main() -> None:
