@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import traceback
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,11 +24,9 @@ try:
     from urllib3.util.retry import Retry
 except ImportError:
     HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
     HTTPAdapter = object  # keeps the class below importable for the import sanity test
 else:
     HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses that say the server did not act on the request, so even a create may be resent.
@@ -78,7 +75,7 @@ def require_requests() -> None:
     if not HAS_REQUESTS:
         raise MissingLibraryError(
             "The Python package 'requests' (with urllib3 2 or later) is not installed where this task runs: "
-            "pip install -r requirements.txt from the collection.", details={"exception": REQUESTS_IMPORT_ERROR})
+            "pip install -r requirements.txt from the collection.")
 
 
 class HttpClient:

@@ -11,9 +11,8 @@ lives in another national cloud is caught from its discovery document before any
 from __future__ import annotations
 
 import threading
-import warnings
 import time
-import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,10 +24,8 @@ try:
     import msal
 except ImportError:
     HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
 
 try:
     import jwt
@@ -87,7 +84,7 @@ def require_msal() -> None:
     if not HAS_MSAL:
         raise MissingLibraryError(
             "The Python package 'msal' is not installed where this task runs: pip install -r requirements.txt "
-            "from the collection.", details={"exception": MSAL_IMPORT_ERROR})
+            "from the collection.")
 
 
 def explain(result: dict[str, Any], *, tenant: str, client_id: str, cloud: Cloud) -> SecureAppError:

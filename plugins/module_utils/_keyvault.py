@@ -10,7 +10,6 @@ chain (environment, managed identity, Azure CLI)."""
 from __future__ import annotations
 
 import datetime
-import traceback
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,17 +27,15 @@ try:
     from azure.keyvault.secrets import SecretClient
 except ImportError:
     HAS_AZURE = False
-    AZURE_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_AZURE = True
-    AZURE_IMPORT_ERROR = None
 
 
 def require_azure() -> None:
     if not HAS_AZURE:
         raise MissingLibraryError(
             "The Python packages 'azure-identity' and 'azure-keyvault-secrets' are not installed where this task "
-            "runs: pip install -r requirements.txt from the collection.", details={"exception": AZURE_IMPORT_ERROR})
+            "runs: pip install -r requirements.txt from the collection.")
 
 
 class _GivenToken:
