@@ -51,19 +51,31 @@ def _retry(retries: int, replay_safe: bool) -> "Retry":
 
 class _Adapter(HTTPAdapter):
     """Counts retries (a run reports how many it needed) and applies the stricter policy to
-    requests marked as not replay-safe."""
+    requests marked as not replay-safe. The policy of a request is per thread, because the
+    customer fan-out sends from several threads through this one adapter."""
 
     def __init__(self, retries: int, pool_size: int) -> None:
         self._safe = _retry(retries, True)
         self._strict = _retry(retries, False)
+        self._current = threading.local()
         self.retries_seen = 0
         self._lock = threading.Lock()
         super().__init__(max_retries=self._safe, pool_connections=pool_size, pool_maxsize=pool_size)
 
+    @property
+    def max_retries(self) -> "Retry":  # read by HTTPAdapter.send
+        return getattr(self._current, "policy", self._safe)
+
+    @max_retries.setter
+    def max_retries(self, policy: "Retry") -> None:  # HTTPAdapter.__init__ sets the default
+        self._safe = policy
+
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
-        replay_safe = not getattr(request, "create_once", False)
-        self.max_retries = self._safe if replay_safe else self._strict
-        response = super().send(request, *args, **kwargs)
+        self._current.policy = self._strict if getattr(request, "create_once", False) else self._safe
+        try:
+            response = super().send(request, *args, **kwargs)
+        finally:
+            self._current.policy = self._safe
         history = getattr(getattr(response, "raw", None), "retries", None)
         if history is not None and history.history:
             with self._lock:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -22,7 +23,9 @@ class Script(http.server.BaseHTTPRequestHandler):
         if step[0] == "drop":
             self.connection.close()
             return
-        status = 200 if step[0] == "ok" else step[1]
+        if step[0] == "slow":
+            time.sleep(0.5)
+        status = 200 if step[0] in ("ok", "slow") else step[1]
         body = step[2] if len(step) > 2 else b'{"ok": true}'
         self.send_response(status)
         if status == 429:
@@ -101,3 +104,18 @@ def test_missing_ca_bundle_is_one_sentence(tmp_path):
 def test_unreachable_host():
     with pytest.raises(SecureAppError, match="Cannot connect to 127.0.0.1:9"):
         HttpClient(retries=0).request("GET", "http://127.0.0.1:9/")
+
+
+
+def test_a_create_in_one_thread_does_not_change_the_policy_of_another(server):
+    """The customer fan-out sends from threads through one adapter: while a create waits for its
+    answer in one thread, every other thread still has the replay-safe policy."""
+    server.script = [("slow",)]
+    client = HttpClient(retries=3)
+    creating = threading.Thread(target=lambda: client.request("POST", url(server), create_once=True))
+    creating.start()
+    while not server.seen:
+        time.sleep(0.01)
+    assert client.adapter.max_retries.read == 3  # this thread: replay-safe (a create's policy has read=0)
+    creating.join()
+    assert client.adapter.max_retries.read == 3
