@@ -106,7 +106,6 @@ def test_unreachable_host():
         HttpClient(retries=0).request("GET", "http://127.0.0.1:9/")
 
 
-
 def test_a_create_in_one_thread_does_not_change_the_policy_of_another(server):
     """The customer fan-out sends from threads through one adapter: while a create waits for its
     answer in one thread, every other thread still has the replay-safe policy."""
