@@ -43,7 +43,8 @@ class ActionModule(ActionBase):
             result.update(skipped=True, changed=False,
                           msg="The consent needs an interactive sign-in; it is skipped in check mode.")
             return result
-        outcome = action_result(params.get, lambda context: self._consent(context, params))
+        outcome = action_result(params.get, lambda context: self._consent(context, params),
+                                "partnercenter.secure_app.consent")
         if not outcome.get("failed"):
             # Everything a successful consent returns is a credential: keep it out of output
             # whatever the task says (a failure carries only the message, which is shown).

@@ -39,9 +39,23 @@ options:
         exponential backoff that honours C(Retry-After).
     type: int
     default: 6
+  max_retry_wait:
+    description:
+      - The longest single wait before a retry, in seconds. When a service asks for a longer one in
+        C(Retry-After), the task fails at once and says so, instead of sleeping for minutes.
+    type: int
+    default: 60
+  deadline:
+    description:
+      - The longest time, in seconds, that one HTTP call may spend on retries, counted from its first attempt.
+        No retry starts after it; the failure says how long was waited and why.
+      - The timeout of each attempt is O(timeout).
+    type: int
+    default: 300
   tenant_id:
     description:
-      - The partner tenant, by id or verified domain.
+      - The partner tenant, by id (a GUID) or verified domain. Aliases such as C(common) or C(organizations) are
+        refused, as they let Entra choose the tenant.
       - Can also be set with the E(PARTNERCENTER_TENANT_ID) environment variable.
     type: str
   client_id:
@@ -58,6 +72,8 @@ options:
   refresh_token:
     description:
       - A refresh token of O(client_id), exchanged for the access token the task needs.
+      - White space around a credential is removed (a YAML C(|) block adds a line break); any other
+        character that no token has fails the task without showing the value.
       - Can also be set with the E(PARTNERCENTER_REFRESH_TOKEN) environment variable.
     type: str
   access_token:
@@ -70,9 +86,9 @@ notes:
 requirements:
   - python >= 3.10
   - msal >= 1.28.0
-  - requests >= 2.31.0
-  - urllib3 >= 2.0.0
-  - pyjwt >= 2.8.0
+  - requests >= 2.32.4
+  - urllib3 >= 2.5.0
+  - pyjwt >= 2.10.1
 """
 
     # The same options for lookups, with environment and variable sources. Secrets have no ini.
@@ -107,6 +123,14 @@ options:
     description: How many times a throttled, unavailable or dropped request is retried.
     type: int
     default: 6
+  max_retry_wait:
+    description: The longest single wait before a retry, in seconds (a longer C(Retry-After) fails at once).
+    type: int
+    default: 60
+  deadline:
+    description: The longest time, in seconds, one HTTP call may spend on retries.
+    type: int
+    default: 300
   tenant_id:
     description: The partner tenant, by id or verified domain.
     type: str

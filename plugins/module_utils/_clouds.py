@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-The national clouds and their endpoints (PROTOCOL.md section 5), or explicit endpoints for a
+The national clouds and their endpoints, or explicit endpoints for a
 custom cloud such as the sandbox. Nothing else in the collection names a host."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -19,6 +20,28 @@ MICROSOFT_LOGIN_HOSTS = frozenset({
     "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
     "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
 })
+
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A DNS name of two or more labels: letters, digits and inner hyphens, a top-level label of letters.
+DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+def check_tenant(value: Any, option: str = "tenant_id") -> str:
+    """A tenant as the collection accepts it: a GUID or a verified domain name. The aliases
+    'common', 'organizations' and 'consumers', and anything that could change the authority's
+    path (a slash, '..', '?', '#', a line break), would let Entra pick another tenant, whose tokens
+    would then be filed under this name."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not (GUID.fullmatch(text) or DOMAIN.fullmatch(text)):
+        shown = text if text.isprintable() and len(text) <= 80 else "the value given"
+        raise SecureAppError(f"{option} {shown!r} is not a tenant: give the tenant's id (a GUID) or a verified "
+                             "domain such as contoso.onmicrosoft.com.", code="invalid_tenant")
+    return text
+
+
+def is_guid(value: str) -> bool:
+    return bool(GUID.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -38,7 +61,7 @@ class Cloud:
         return urlparse(self.login).hostname in MICROSOFT_LOGIN_HOSTS
 
     def authority(self, tenant: str) -> str:
-        return f"{self.login}/{tenant}"
+        return f"{self.login}/{check_tenant(tenant)}"
 
     def resource(self, key: str) -> str:
         """The resource identifier (token audience) for a resource key."""

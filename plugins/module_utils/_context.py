@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 from ansible.module_utils.common.parameters import env_fallback
 
-from ._clouds import CLOUDS, Cloud, resolve_cloud
+from ._clouds import CLOUDS, Cloud, check_tenant, resolve_cloud
 from ._errors import SecureAppError
-from ._http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient
+from ._http import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient
 from ._identity import Identity, TokenResult
 
 # Argument spec shared by the modules; the doc fragment partnercenter.secure_app.common documents it.
@@ -25,6 +25,8 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "ca_bundle": {"type": "path", "fallback": (env_fallback, ["PARTNERCENTER_CA_BUNDLE"])},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
     "retries": {"type": "int", "default": DEFAULT_RETRIES},
+    "max_retry_wait": {"type": "int", "default": DEFAULT_MAX_RETRY_WAIT},
+    "deadline": {"type": "int", "default": DEFAULT_DEADLINE},
     "tenant_id": {"type": "str", "fallback": (env_fallback, ["PARTNERCENTER_TENANT_ID"])},
     "client_id": {"type": "str", "no_log": False, "fallback": (env_fallback, ["PARTNERCENTER_CLIENT_ID"])},
     "client_secret": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_CLIENT_SECRET"])},
@@ -33,16 +35,47 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 }
 
 
+# Options that hold a credential: cleaned and checked before any use (see clean_credential).
+CREDENTIAL_OPTIONS = frozenset({"client_secret", "refresh_token", "access_token"})
+
+
+def clean_credential(value: Any, option: str) -> str | None:
+    """A token or secret without the white space around it (a YAML '|' block adds a line break),
+    refused when anything but printable ASCII remains. It goes into an HTTP header or form, and a
+    line break there makes requests raise an error that quotes the whole header."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if any(not (33 <= ord(character) <= 126) for character in text):
+        raise SecureAppError(f"{option} holds a space, line break or other character that no token or secret has: "
+                             "give the value alone (a YAML '|' block adds a line break: use '>-' or '| trim').",
+                             code="invalid_credential")
+    return text
+
+
+def _number(value: Any, default: int) -> int:
+    return default if value is None else value
+
+
 class Context:
     """What one task run needs: the cloud, one HTTP session, msal applications."""
 
     def __init__(self, get_option: Callable[[str], Any]) -> None:
-        self.option = get_option
+        self._get_option = get_option
         self.cloud: Cloud = resolve_cloud(get_option("cloud"), get_option("cloud_endpoints"))
-        timeout = get_option("timeout") or DEFAULT_TIMEOUT
-        retries = get_option("retries")
-        self.http = HttpClient(get_option("ca_bundle"), timeout, DEFAULT_RETRIES if retries is None else retries)
+        self.http = HttpClient(
+            get_option("ca_bundle"), _number(get_option("timeout"), DEFAULT_TIMEOUT),
+            _number(get_option("retries"), DEFAULT_RETRIES),
+            max_retry_wait=_number(get_option("max_retry_wait"), DEFAULT_MAX_RETRY_WAIT),
+            deadline=_number(get_option("deadline"), DEFAULT_DEADLINE))
         self._identity: Identity | None = None
+
+    def option(self, name: str) -> Any:
+        """An option's value; credentials come cleaned (see clean_credential)."""
+        value = self._get_option(name)
+        return clean_credential(value, name) if name in CREDENTIAL_OPTIONS else value
 
     @property
     def identity(self) -> Identity:
@@ -54,7 +87,7 @@ class Context:
         tenant = self.option("tenant_id")
         if not tenant:
             raise SecureAppError("tenant_id is required: give the partner tenant's id or verified domain.")
-        return tenant
+        return check_tenant(tenant)
 
     def token(self, resource: str, purpose: str) -> str:
         """An access token for one of the cloud's resources, from whichever credential was given:

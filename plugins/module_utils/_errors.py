@@ -16,12 +16,15 @@ class SecureAppError(Exception):
     """A failure a user can act on."""
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: dict[str, Any] | None = None) -> None:
+                 details: dict[str, Any] | None = None, secret_result: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
         self.details = details or {}
+        # What the work produced before it failed and that must not be lost (a rotated refresh
+        # token). It is secret: only a result hidden from output may carry it.
+        self.secret_result = secret_result
 
     def result(self) -> dict[str, Any]:
         """Extra keys for a failed task: the code and ids that help support, nothing secret."""
@@ -36,3 +39,11 @@ class SecureAppError(Exception):
 
 class MissingLibraryError(SecureAppError):
     """A Python package the collection needs is not installed where the task runs."""
+
+
+def unexpected_error_sentence(exc: BaseException, where: str) -> str:
+    """The fixed sentence for an exception that is not a SecureAppError. Only the exception's type
+    is named: its text may quote a value given to the task, a token or a secret among them."""
+    return (f"{where} stopped on an unexpected {type(exc).__name__}; its details are withheld because they may "
+            "hold a value given to the task. Check the task's values (a token or secret with extra characters, "
+            "a malformed URL); if they are right, report this with the task, without its secrets.")

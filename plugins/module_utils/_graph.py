@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-Microsoft Graph v1.0 for the app registration and its pre-consent (PROTOCOL.md section 3)."""
+Microsoft Graph v1.0 for the app registration and its pre-consent."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from ._clouds import Cloud
 from ._errors import SecureAppError
-from ._http import HttpClient, json_body, service_error
+from ._http import HttpClient, json_body, same_origin_link, service_error
 
 # After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
 REPLICATION_WAITS = (1, 2, 4, 8)
@@ -56,7 +56,7 @@ class Graph:
             link = page.get("@odata.nextLink")
             if not link:
                 return items
-            page = self._call("GET", link, action)
+            page = self._call("GET", same_origin_link(link, self.base), action)
 
     # applications --------------------------------------------------------------------------------
     def find_applications(self, *, app_id: str | None = None, display_name: str | None = None) -> list[dict[str, Any]]:

@@ -5,16 +5,22 @@
 
 One requests session per run, shared by msal, Graph, Partner Center, Resource Manager and Key
 Vault: TLS verification always on (an optional CA bundle), timeouts, and urllib3's retries with
-jittered backoff that honour Retry-After. Calls that create something and must not be replayed
-after the server may have acted (addPassword) use a stricter policy."""
+jittered backoff that honour Retry-After. Every wait is bounded: one wait by max_retry_wait, all
+the retries of one call by deadline. Calls that create something and must not be replayed after
+the server may have acted (addPassword) use a stricter policy.
+
+No exception text from requests or urllib3 reaches a message: some quote the request's headers,
+bearer token included. Each failure becomes a fixed sentence that names only the host."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
-from typing import Any
-from urllib.parse import urlparse
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+from urllib.parse import urljoin, urlparse
 
 from ._errors import MissingLibraryError, SecureAppError
 
@@ -33,10 +39,74 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_ACTED_STATUSES = frozenset({429, 503})
 DEFAULT_TIMEOUT = 30
 DEFAULT_RETRIES = 6
+DEFAULT_MAX_RETRY_WAIT = 60
+DEFAULT_DEADLINE = 300
 
 
-def _retry(retries: int, replay_safe: bool) -> "Retry":
-    return Retry(
+class RetryWaitExceeded(Exception):
+    """A retry would wait longer than the caller allows: the call ends now, saying why."""
+
+    def __init__(self, wanted: float, waited: float, attempts: int, status: int | None, over_single_wait: bool,
+                 max_retry_wait: float, deadline: float) -> None:
+        super().__init__("retry wait exceeded")
+        self.wanted, self.waited, self.attempts, self.status = wanted, waited, attempts, status
+        self.over_single_wait, self.max_retry_wait, self.deadline = over_single_wait, max_retry_wait, deadline
+
+    def sentence(self, host: str) -> str:
+        answer = f"HTTP {self.status}" if self.status else "no answer"
+        if self.over_single_wait:
+            return (f"{host} asked to wait {self.wanted:.0f} s before a retry (Retry-After, after {answer}), longer "
+                    f"than max_retry_wait ({self.max_retry_wait:.0f} s): try again later, or raise max_retry_wait.")
+        return (f"{host} still gave {answer} after {self.attempts} attempts and {self.waited:.0f} s of waiting "
+                f"between them; the next wait ({self.wanted:.0f} s) would pass the deadline of "
+                f"{self.deadline:.0f} s: try again later, or raise deadline.")
+
+
+if HAS_REQUESTS:
+    class _BoundedRetry(Retry):
+        """urllib3's Retry with two bounds it lacks: a single wait (a server may ask for minutes in
+        Retry-After) and the time all retries of one call may take."""
+
+        def __init__(self, *args: Any, max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+                     deadline: float = DEFAULT_DEADLINE, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.max_retry_wait = max_retry_wait
+            self.deadline = deadline
+            self.started = time.monotonic()
+            self.waited = 0.0
+
+        def new(self, **kw: Any) -> "_BoundedRetry":
+            retry = super().new(**kw)
+            retry.max_retry_wait, retry.deadline = self.max_retry_wait, self.deadline
+            retry.started, retry.waited = self.started, self.waited
+            return retry
+
+        def for_one_call(self) -> "_BoundedRetry":
+            retry = self.new()
+            retry.started, retry.waited = time.monotonic(), 0.0
+            return retry
+
+        def _next_wait(self, response: Any) -> tuple[float, bool]:
+            if response is not None and self.respect_retry_after_header:
+                asked = self.get_retry_after(response)
+                if asked is not None:
+                    return asked, True
+            return self.get_backoff_time(), False
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            retry = super().increment(method, url, response, error, _pool, _stacktrace)
+            wait, from_header = retry._next_wait(response)
+            over_single_wait = from_header and wait > self.max_retry_wait
+            if over_single_wait or time.monotonic() + wait - self.started > self.deadline:
+                raise RetryWaitExceeded(wait, retry.waited, len(retry.history), getattr(response, "status", None),
+                                        over_single_wait, self.max_retry_wait, self.deadline)
+            retry.waited += wait
+            return retry
+
+
+def _retry(retries: int, replay_safe: bool, max_retry_wait: float, deadline: float) -> "Retry":
+    return _BoundedRetry(
+        max_retry_wait=max_retry_wait, deadline=deadline,
         # A refused connection is mostly a wrong endpoint: retried briefly, not for half a minute.
         total=retries, connect=min(retries, 2), status=retries,
         # A read error (dropped connection) after sending a create may mean it was applied.
@@ -54,9 +124,9 @@ class _Adapter(HTTPAdapter):
     requests marked as not replay-safe. The policy of a request is per thread, because the
     customer fan-out sends from several threads through this one adapter."""
 
-    def __init__(self, retries: int, pool_size: int) -> None:
-        self._safe = _retry(retries, True)
-        self._strict = _retry(retries, False)
+    def __init__(self, retries: int, pool_size: int, max_retry_wait: float, deadline: float) -> None:
+        self._safe = _retry(retries, True, max_retry_wait, deadline)
+        self._strict = _retry(retries, False, max_retry_wait, deadline)
         self._current = threading.local()
         self.retries_seen = 0
         self._lock = threading.Lock()
@@ -71,7 +141,9 @@ class _Adapter(HTTPAdapter):
         self._safe = policy
 
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
-        self._current.policy = self._strict if getattr(request, "create_once", False) else self._safe
+        # A fresh copy per call: the deadline counts from this call's first attempt.
+        policy = self._strict if getattr(request, "create_once", False) else self._safe
+        self._current.policy = policy.for_one_call()
         try:
             response = super().send(request, *args, **kwargs)
         finally:
@@ -94,17 +166,23 @@ class HttpClient:
     """The session plus what the identity layer learns from discovery documents on the way."""
 
     def __init__(self, ca_bundle: str | None = None, timeout: int = DEFAULT_TIMEOUT,
-                 retries: int = DEFAULT_RETRIES, pool_size: int = 16) -> None:
+                 retries: int = DEFAULT_RETRIES, pool_size: int = 16, *,
+                 max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT, deadline: float = DEFAULT_DEADLINE) -> None:
         require_requests()
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise SecureAppError(f"The CA bundle '{ca_bundle}' does not exist: give the path of a PEM file.")
+        for name, value in (("timeout", timeout), ("max_retry_wait", max_retry_wait), ("deadline", deadline)):
+            if value <= 0:
+                raise SecureAppError(f"{name} must be a positive number of seconds, not {value}.")
+        if retries < 0:
+            raise SecureAppError(f"retries must be 0 or more, not {retries}.")
         self.timeout = timeout
         self.session = requests.Session()
-        self.adapter = _Adapter(retries, pool_size)
+        self.adapter = _Adapter(retries, pool_size, max_retry_wait, deadline)
         self.session.mount("https://", self.adapter)
         self.session.mount("http://", self.adapter)
-        # requests lets REQUESTS_CA_BUNDLE override verify=None (PROTOCOL.md section 7), so an
-        # explicit bundle is set on the session and wins; without one, the system store is used.
+        # requests lets REQUESTS_CA_BUNDLE override verify=None, so an explicit bundle is set on
+        # the session and passed with every request; without one, the system store is used.
         self.ca_bundle = ca_bundle
         self.session.verify = ca_bundle or True
         self.session.headers["User-Agent"] = "partnercenter.secure_app"
@@ -115,41 +193,74 @@ class HttpClient:
 
     def request(self, method: str, url: str, *, create_once: bool = False, **kwargs: Any) -> "requests.Response":
         kwargs.setdefault("timeout", self.timeout)
-        prepared = self.session.prepare_request(requests.Request(method, url, **{
-            key: kwargs.pop(key) for key in ("headers", "params", "json", "data") if key in kwargs}))
-        prepared.create_once = create_once
-        settings = self.session.merge_environment_settings(prepared.url, {}, None, self.session.verify, None)
-        settings.update(kwargs)
-        try:
+        with sentences_for_transport_errors(url, self):
+            prepared = self.session.prepare_request(requests.Request(method, url, **{
+                key: kwargs.pop(key) for key in ("headers", "params", "json", "data") if key in kwargs}))
+            prepared.create_once = create_once
+            settings = self.session.merge_environment_settings(prepared.url, {}, None, self.session.verify, None)
+            settings.update(kwargs)
             return self.session.send(prepared, **settings)
-        except requests.exceptions.SSLError as exc:
-            raise SecureAppError(
-                f"TLS verification failed for {_host(url)}: give ca_bundle with the CA that signed its "
-                "certificate.", code="tls") from exc
-        except requests.exceptions.RetryError as exc:
-            raise SecureAppError(f"{_host(url)} kept failing after {self.retries_seen} retries: try again "
-                                 "later.", code="retries_exhausted") from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise SecureAppError(f"Cannot connect to {_host(url)}: check the endpoint URL and the network.",
-                                 code="connection") from exc
-        except requests.exceptions.Timeout as exc:
-            raise SecureAppError(f"{_host(url)} did not answer within {self.timeout} seconds: raise timeout or "
-                                 "try again later.", code="timeout") from exc
 
     # msal takes any object with requests-like get/post; the bundle is passed per request because
-    # REQUESTS_CA_BUNDLE would otherwise override the session's (PROTOCOL.md section 7).
+    # REQUESTS_CA_BUNDLE would otherwise override the session's.
     def get(self, url: str, **kwargs: Any) -> "requests.Response":
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("verify", self.session.verify)
-        return self.session.get(url, **kwargs)
+        with sentences_for_transport_errors(url, self):
+            return self.session.get(url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> "requests.Response":
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("verify", self.session.verify)
-        return self.session.post(url, **kwargs)
+        with sentences_for_transport_errors(url, self):
+            return self.session.post(url, **kwargs)
 
     def close(self) -> None:
         self.session.close()
+
+
+@contextmanager
+def sentences_for_transport_errors(url: str, http: HttpClient | None = None) -> Iterator[None]:
+    """Turn what requests, urllib3 or a retry bound raise into one fixed sentence naming the host.
+    The exception's own text is never used: an invalid header error quotes the header's value,
+    and the header may be 'Authorization: Bearer ...'."""
+    host = _host(url)
+    try:
+        yield
+    except RetryWaitExceeded as exc:
+        raise SecureAppError(exc.sentence(host), code="retry_wait_exceeded") from None
+    except requests.exceptions.SSLError:
+        raise SecureAppError(
+            f"TLS verification failed for {host}: give ca_bundle with the CA that signed its certificate.",
+            code="tls") from None
+    except requests.exceptions.RetryError:
+        retries = f" after {http.retries_seen} retries" if http else ""
+        raise SecureAppError(f"{host} kept failing{retries}: try again later.", code="retries_exhausted") from None
+    except requests.exceptions.Timeout:
+        raise SecureAppError(f"{host} did not answer in time: raise timeout or try again later.",
+                             code="timeout") from None
+    except requests.exceptions.ConnectionError:
+        raise SecureAppError(f"Cannot connect to {host}: check the endpoint URL and the network.",
+                             code="connection") from None
+    except (requests.exceptions.InvalidHeader, ValueError) as exc:
+        raise SecureAppError(f"A request to {host} could not be sent: a header or parameter holds a character "
+                             f"HTTP does not allow ({type(exc).__name__}); check the values given to the task.",
+                             code="invalid_request") from None
+    except requests.exceptions.RequestException as exc:
+        raise SecureAppError(f"A request to {host} failed ({type(exc).__name__}): check the endpoint URL and "
+                             "the network.", code="request_failed") from None
+
+
+def same_origin_link(link: str, base: str) -> str:
+    """A paging link resolved against base, refused unless it stays on base's https origin: the
+    bearer token goes with the next request."""
+    url = urljoin(base, link)
+    wanted, got = urlparse(base), urlparse(url)
+    if got.scheme != "https" or (got.hostname, got.port) != (wanted.hostname, wanted.port):
+        raise SecureAppError(f"Refused to follow a paging link to {got.scheme}://{got.netloc}: it leaves "
+                             f"{wanted.scheme}://{wanted.netloc}, and the access token would go with it.",
+                             code="foreign_link")
+    return url
 
 
 def _host(url: str) -> str:

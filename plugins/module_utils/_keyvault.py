@@ -10,12 +10,13 @@ chain (environment, managed identity, Azure CLI)."""
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 from urllib.parse import urlparse
 
 from ._clouds import Cloud
-from ._errors import MissingLibraryError, SecureAppError
-from ._http import HttpClient
+from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence
+from ._http import HttpClient, RetryWaitExceeded
 
 try:
     from azure.core.credentials import AccessToken
@@ -36,6 +37,24 @@ def require_azure() -> None:
         raise MissingLibraryError(
             "The Python packages 'azure-identity' and 'azure-keyvault-secrets' are not installed where this task "
             "runs: pip install -r requirements.txt from the collection.")
+
+
+def _caused_by_tls(exc: BaseException) -> bool:
+    """Whether a transport error comes from a failed TLS handshake (azure-core wraps requests')."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ in ("SSLError", "SSLCertVerificationError"):
+            return True
+        current = getattr(current, "inner_exception", None) or current.__cause__ or current.__context__
+    return False
+
+
+def _request_id(exc: Any) -> str | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    return headers.get("x-ms-request-id")
 
 
 class _GivenToken:
@@ -115,36 +134,53 @@ class KeyVault:
         return RequestsTransport(**self._transport_options)
 
     def _fail(self, action: str, name: str, exc: Exception) -> SecureAppError:
-        if isinstance(exc, CredentialUnavailableError):
+        """One sentence per kind of failure. ClientAuthenticationError is a subclass of
+        HttpResponseError: a credential that could not get a token raises it with no HTTP status, so
+        it is tested first. Exception texts are not quoted: they may hold request details."""
+        what = f"Failed to {action} secret {name!r}"
+        if isinstance(exc, RetryWaitExceeded):
+            return SecureAppError(f"{what}: {exc.sentence(urlparse(self.vault_url).netloc)}",
+                                  code="retry_wait_exceeded")
+        chain_found_nothing = isinstance(exc, ClientAuthenticationError) and exc.status_code is None and \
+            self.credential_kind.startswith("environment") and "Unavailable" in str(exc)
+        if isinstance(exc, CredentialUnavailableError) or chain_found_nothing:
             return SecureAppError(
-                f"Failed to {action} secret {name!r}: no Key Vault credential is available ({self.credential_kind}): "
-                "give an access token or a service principal, set AZURE_CLIENT_ID/AZURE_TENANT_ID/"
-                "AZURE_CLIENT_SECRET, use a managed identity, or run 'az login'.", code="no_credential")
-        if isinstance(exc, ClientAuthenticationError) and not isinstance(exc, HttpResponseError):
-            reason = str(exc).splitlines()[0][:300]
-            return SecureAppError(f"Failed to {action} secret {name!r}: the Key Vault credential "
-                                  f"({self.credential_kind}) could not get a token: {reason}", code="auth")
+                f"{what}: no Key Vault credential is available ({self.credential_kind}): give an access token or a "
+                "service principal, set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, use a managed "
+                "identity, or run 'az login'.", code="no_credential")
+        if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
+            aadsts = re.search(r"AADSTS(\d+)", str(exc))
+            said = f" (Entra said AADSTS{aadsts.group(1)})" if aadsts else ""
+            return SecureAppError(
+                f"{what}: the Key Vault credential ({self.credential_kind}) could not get a token{said}: check its "
+                "tenant, client id and secret (or the managed identity), and that it exists in this cloud.",
+                code=f"AADSTS{aadsts.group(1)}" if aadsts else "vault_credential_failed")
         if isinstance(exc, ServiceRequestError):
-            return SecureAppError(f"Failed to {action} secret {name!r}: cannot reach {self.vault_url}: check "
-                                  "vault_url (the vault name) and the network.", code="vault_unreachable")
-        if isinstance(exc, HttpResponseError):
+            if _caused_by_tls(exc):
+                return SecureAppError(
+                    f"{what}: TLS verification failed for {self.vault_url}: give ca_bundle with the CA that signed "
+                    "its certificate.", code="tls")
+            return SecureAppError(f"{what}: cannot reach {self.vault_url}: check vault_url (the vault name) and the "
+                                  "network.", code="vault_unreachable")
+        if isinstance(exc, HttpResponseError) and exc.status_code is not None:
             code = getattr(getattr(exc, "error", None), "code", None)
+            request_id = _request_id(exc)
+            details = {"x-ms-request-id": request_id} if request_id else {}
             if exc.status_code == 403:
                 return SecureAppError(
-                    f"Failed to {action} secret {name!r}: access denied by {self.vault_url} for this principal "
-                    f"({self.credential_kind}): grant it secret permissions (an access policy or the 'Key Vault "
-                    "Secrets Officer' role).", code=code or "Forbidden", status=403)
+                    f"{what}: access denied by {self.vault_url} for this principal ({self.credential_kind}): grant "
+                    "it secret permissions (an access policy or the 'Key Vault Secrets Officer' role).",
+                    code=code or "Forbidden", status=403, details=details)
             if exc.status_code == 401:
                 return SecureAppError(
-                    f"Failed to {action} secret {name!r}: {self.vault_url} refused the token: use a token for the "
-                    "vault's resource in the vault's tenant.", code=code or "Unauthorized", status=401)
-            message = getattr(getattr(exc, "error", None), "message", None) or exc.reason
-            return SecureAppError(f"Failed to {action} secret {name!r} in {self.vault_url}: HTTP "
-                                  f"{exc.status_code} {code or ''} {message}".rstrip(), code=code,
-                                  status=exc.status_code)
-        if isinstance(exc, ValueError):
-            return SecureAppError(f"Failed to {action} secret {name!r}: {exc}")
-        return SecureAppError(f"Failed to {action} secret {name!r}: {type(exc).__name__}.")
+                    f"{what}: {self.vault_url} refused the token: use a token for the vault's resource in the "
+                    "vault's tenant.", code=code or "Unauthorized", status=401, details=details)
+            message = getattr(getattr(exc, "error", None), "message", None) or exc.reason or ""
+            return SecureAppError(f"{what} in {self.vault_url}: HTTP {exc.status_code} {code or ''} {message}"
+                                  .rstrip(), code=code, status=exc.status_code, details=details)
+        if isinstance(exc, ValueError) and "secret" in str(exc).lower() and "name" in str(exc).lower():
+            return SecureAppError(f"{what}: the secret name is not valid: use 1-127 letters, digits and dashes.")
+        return SecureAppError(unexpected_error_sentence(exc, f"{what}:"))
 
     def _guard(self, action: str, name: str, function):
         try:

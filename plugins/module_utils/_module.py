@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ._context import COMMON_ARGUMENT_SPEC, Context
-from ._errors import SecureAppError
+from ._context import COMMON_ARGUMENT_SPEC, CREDENTIAL_OPTIONS, Context, clean_credential
+from ._errors import SecureAppError, unexpected_error_sentence
 
 
 class SecureAppModule:
@@ -32,11 +32,24 @@ class SecureAppModule:
         return self._context
 
     def run(self, work: Callable[["SecureAppModule"], dict[str, Any]]) -> None:
+        failure: dict[str, Any] | None = None
         try:
+            for name in CREDENTIAL_OPTIONS & set(self.params):
+                cleaned = clean_credential(self.params[name], name)
+                if cleaned:
+                    # The result's invocation shows params masked by the values given; the
+                    # cleaned value differs from the given one, so it is masked too.
+                    self.module.no_log_values.add(cleaned)
+                self.params[name] = cleaned
             result = work(self)
         except SecureAppError as error:
-            self.module.fail_json(msg=error.message, **error.result())
+            failure = dict(error.secret_result or {}, msg=error.message, **error.result())
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Not the collection's own: its text may quote a value given to the task (a token).
+            failure = dict(msg=unexpected_error_sentence(exc, self.module._name))
         finally:
             if self._context is not None:
                 self._context.close()
+        if failure is not None:
+            self.module.fail_json(**failure)
         self.module.exit_json(**result)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-Partner Center REST (PROTOCOL.md section 4): the organization profile and customers."""
+Partner Center REST: the organization profile and customers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from ._clouds import Cloud
 from ._errors import SecureAppError
-from ._http import HttpClient, json_body, service_error
+from ._http import HttpClient, json_body, same_origin_link, service_error
 
 CUSTOMER_PAGE_SIZE = 500
 
@@ -27,7 +27,8 @@ class PartnerCenter:
 
     def _get(self, path: str, action: str, **kwargs: Any) -> Any:
         headers = dict(self.headers, **kwargs.pop("headers", {}), **{"MS-RequestId": str(uuid.uuid4())})
-        response = self.http.request("GET", self.base + path, headers=headers, **kwargs)
+        url = same_origin_link(path, self.base) if "://" in path else self.base + path
+        response = self.http.request("GET", url, headers=headers, **kwargs)
         if response.status_code != 200:
             raise self._error(action, response)
         return json_body(response)
@@ -54,9 +55,13 @@ class PartnerCenter:
         items = list(page.get("items", []))
         while (page.get("links") or {}).get("next"):
             link = page["links"]["next"]
-            headers = {h["key"]: h["value"] for h in link.get("headers", [])}
+            # Only the continuation token is taken from the link: its other headers could replace ours.
+            headers = {h["key"]: h["value"] for h in link.get("headers", [])
+                       if str(h.get("key", "")).lower() == "ms-continuationtoken"}
             # links are relative to /v1 ("/customers?size=..&seekOperation=Next")
             path = link["uri"][3:] if link["uri"].startswith("/v1/") else link["uri"]
+            if path.startswith("//"):  # a network-path reference names another host
+                path = same_origin_link(path, self.base)
             page = self._get(path, "list customers", headers=headers)
             items.extend(page.get("items", []))
         return items

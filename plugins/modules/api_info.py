@@ -32,7 +32,10 @@ options:
     type: str
     required: true
   follow_pages:
-    description: Follow C(@odata.nextLink) (Graph) or C(nextLink) (Resource Manager) and gather every C(value).
+    description:
+      - Follow C(@odata.nextLink) (Graph) or C(nextLink) (Resource Manager) and gather every C(value).
+      - Only links on the API's own https origin are followed (the access token goes with them); any other
+        link fails the task.
     type: bool
     default: true
 """
@@ -59,10 +62,8 @@ entries:
   elements: raw
 """
 
-from urllib.parse import urljoin
-
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import json_body, service_error
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import json_body, same_origin_link, service_error
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 BASES = {"graph": "graph", "resource_manager": "resource_manager", "partner_center": "partner_center"}
@@ -86,7 +87,7 @@ def run(module: SecureAppModule) -> dict:
         if isinstance(body, dict):
             entries.extend(body.get("value") or [])
         next_link = body.get("@odata.nextLink") or body.get("nextLink") if isinstance(body, dict) else None
-        url = urljoin(base, next_link) if next_link and params["follow_pages"] else None
+        url = same_origin_link(next_link, base) if next_link and params["follow_pages"] else None
     return {"changed": False, "json": first, "entries": entries}
 
 

@@ -14,17 +14,22 @@ from typing import Any, Callable, Iterator
 from ansible.errors import AnsibleError
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import (
+    SecureAppError, unexpected_error_sentence)
 
 
 @contextmanager
-def secure_app_context(get_option: Callable[[str], Any]) -> Iterator[Context]:
-    """A Context for one lookup call; any SecureAppError leaves as an AnsibleError."""
+def secure_app_context(get_option: Callable[[str], Any], where: str) -> Iterator[Context]:
+    """A Context for one lookup call; any failure leaves as an AnsibleError with one sentence."""
     try:
         with _context(get_option) as context:
             yield context
     except SecureAppError as error:
         raise AnsibleError(error.message) from None
+    except AnsibleError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise AnsibleError(unexpected_error_sentence(exc, where)) from None
 
 
 @contextmanager
@@ -36,11 +41,14 @@ def _context(get_option: Callable[[str], Any]) -> Iterator[Context]:
         context.close()
 
 
-def action_result(get_option: Callable[[str], Any], work: Callable[[Context], dict[str, Any]]) -> dict[str, Any]:
-    """Run an action's work with a Context; a SecureAppError becomes a failed result whose msg is
-    the sentence itself, as a module's fail_json would give."""
+def action_result(get_option: Callable[[str], Any], work: Callable[[Context], dict[str, Any]],
+                  where: str) -> dict[str, Any]:
+    """Run an action's work with a Context; a failure becomes a failed result whose msg is one
+    sentence, as a module's fail_json would give."""
     try:
         with _context(get_option) as context:
             return work(context)
     except SecureAppError as error:
         return dict(failed=True, msg=error.message, **error.result())
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return dict(failed=True, msg=unexpected_error_sentence(exc, where))

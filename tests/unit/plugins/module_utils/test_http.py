@@ -8,7 +8,8 @@ import time
 import pytest
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import HttpClient, service_error
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import (
+    HttpClient, same_origin_link, service_error)
 
 
 class Script(http.server.BaseHTTPRequestHandler):
@@ -29,7 +30,7 @@ class Script(http.server.BaseHTTPRequestHandler):
         body = step[2] if len(step) > 2 else b'{"ok": true}'
         self.send_response(status)
         if status == 429:
-            self.send_header("Retry-After", "0")
+            self.send_header("Retry-After", str(step[3]) if len(step) > 3 else "0")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -52,11 +53,72 @@ def url(server):
     return f"http://127.0.0.1:{server.server_address[1]}/x"
 
 
-def test_throttling_is_retried_honouring_retry_after(server):
+def test_throttling_is_retried(server):
     server.script = [("status", 429), ("status", 503), ("ok",)]
     client = HttpClient(retries=3)
     assert client.request("GET", url(server)).status_code == 200
     assert server.seen == ["GET"] * 3 and client.retries_seen == 2
+
+
+def test_retry_after_is_waited_for(server):
+    """Fails when Retry-After is ignored (respect_retry_after_header=False): the backoff of a first
+    retry is 0 s, so only the header can make the client wait a whole second."""
+    server.script = [("status", 429, b"{}", 1), ("ok",)]
+    started = time.monotonic()
+    assert HttpClient(retries=3).request("GET", url(server)).status_code == 200
+    assert time.monotonic() - started >= 1.0
+
+
+def test_a_retry_after_beyond_max_retry_wait_ends_the_call_at_once(server):
+    """The review's case: Retry-After 120 with default retries slept 728 s. Now the call ends at
+    once, saying what the service asked and which option allows more."""
+    server.script = [("status", 429, b"{}", 120)] * 7
+    started = time.monotonic()
+    with pytest.raises(SecureAppError) as caught:
+        HttpClient(retries=6, max_retry_wait=60).request("GET", url(server))
+    assert time.monotonic() - started < 30 and len(server.seen) == 1
+    assert caught.value.message == (
+        "127.0.0.1:%d asked to wait 120 s before a retry (Retry-After, after HTTP 429), longer than max_retry_wait "
+        "(60 s): try again later, or raise max_retry_wait." % server.server_address[1])
+
+
+def test_the_deadline_bounds_all_retries_of_one_call(server):
+    server.script = [("status", 429, b"{}", 1)] * 10
+    with pytest.raises(SecureAppError, match=r"still gave HTTP 429 after 2 attempts and 1 s of waiting between "
+                                             r"them; the next wait \(1 s\) would pass the deadline of 2 s"):
+        HttpClient(retries=9, deadline=2).request("GET", url(server))
+    assert len(server.seen) == 2
+
+
+def test_the_deadline_counts_per_call_not_per_client(server):
+    client = HttpClient(retries=3, deadline=2)
+    for _attempt in range(3):
+        server.script = [("status", 429, b"{}", 1), ("ok",)]
+        assert client.request("GET", url(server)).status_code == 200
+
+
+def test_an_invalid_header_never_quotes_the_token(server):
+    """requests quotes a header with a line break in its error; the sentence must not."""
+    token = "eyJhbGciOiJSUzI1NiJ9.payload.signature\n"
+    with pytest.raises(SecureAppError) as caught:
+        HttpClient(retries=0).request("GET", url(server), headers={"Authorization": f"Bearer {token}"})
+    assert "eyJ" not in caught.value.message and "Bearer" not in caught.value.message
+    assert caught.value.message.startswith("A request to 127.0.0.1")
+    assert server.seen == []
+
+
+@pytest.mark.parametrize("link", ["https://evil.example/v1.0/applications?$skiptoken=x",
+                                  "http://graph.example/v1.0/applications?$skiptoken=x",
+                                  "//evil.example/v1.0/x", "https://graph.example:444/v1.0/x"])
+def test_paging_links_leaving_the_origin_are_refused(link):
+    with pytest.raises(SecureAppError, match="Refused to follow a paging link"):
+        same_origin_link(link, "https://graph.example/v1.0")
+
+
+def test_paging_links_on_the_origin_are_followed():
+    assert same_origin_link("https://graph.example/v1.0/x?$skiptoken=1", "https://graph.example/v1.0") == \
+        "https://graph.example/v1.0/x?$skiptoken=1"
+    assert same_origin_link("/v1.0/x?b=2", "https://graph.example:8443/v1.0") == "https://graph.example:8443/v1.0/x?b=2"
 
 
 def test_a_dropped_connection_is_retried_for_replay_safe_calls(server):
