@@ -12,7 +12,9 @@ description:
   - The lookup form of M(partnercenter.secure_app.access_token), for the partner tenant.
   - Each term is a resource (V(partner_center), V(graph), V(azure), V(keyvault), V(aad_graph)) or an explicit scope;
     each yields a dictionary with C(access_token), C(expires_on), C(tenant_id) and C(scope).
-  - The rotated refresh token is not returned; to keep rotating it use the module or the C(partner_token) role.
+  - Entra rotates the refresh token on every exchange. Each returned dictionary also holds the newest one in
+    C(refresh_token). Store it (for example with M(partnercenter.secure_app.keyvault_secret)), or the stored one
+    ages out 90 days after it was issued. The C(partner_token) role does this for you.
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
@@ -38,7 +40,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One dictionary per term with C(access_token) (secret), C(expires_on), C(tenant_id) and C(scope).
+  description:
+    - One dictionary per term with C(access_token) (secret), C(expires_on), C(tenant_id) and C(scope), and the
+      rotated C(refresh_token) (secret).
   type: list
   elements: dict
 """
@@ -54,8 +58,8 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         resources = [term for term in terms if term in RESOURCES]
         scopes = [term for term in terms if term not in RESOURCES]
-        with secure_app_context(self.get_option) as context:
-            result = exchange(context, client_id=self.get_option("client_id"),
-                              client_secret=self.get_option("client_secret"), tenant=context.tenant(),
-                              refresh_token=self.get_option("refresh_token"), resources=resources, scopes=scopes)
-        return [result["tokens"][term] for term in terms]
+        with secure_app_context(self.get_option, "the access_token lookup") as context:
+            result = exchange(context, client_id=context.option("client_id"),
+                              client_secret=context.option("client_secret"), tenant=context.tenant(),
+                              refresh_token=context.option("refresh_token"), resources=resources, scopes=scopes)
+        return [dict(result["tokens"][term], refresh_token=result["refresh_token"]) for term in terms]

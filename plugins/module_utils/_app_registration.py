@@ -130,6 +130,9 @@ class AppRegistration:
         return {"changed": True, "app": None, "diff": self.diff}
 
     def present(self) -> dict[str, Any]:
+        if self.params.get("remove_other_secrets") and self.params.get("rotate_secret"):
+            raise SecureAppError("rotate_secret and remove_other_secrets are two steps of a rotation: run them as "
+                                 "two tasks, storing and checking the new secret in between.")
         app = self.find()
         secret = None
         if app is None:
@@ -150,11 +153,16 @@ class AppRegistration:
                     self.graph.update_application(app["id"], changes)
                     app = dict(app, **changes)
         sp = self.ensure_service_principal(app)
-        secret = self.ensure_secret(app)
-        if secret and not self.check_mode:
+        result: dict[str, Any] = {}
+        if self.params.get("remove_other_secrets"):
+            result["removed_key_ids"] = self.remove_other_secrets(app)
+            secret = None
+        else:
+            secret = self.ensure_secret(app)
+        if (secret or result.get("removed_key_ids")) and not self.check_mode:
             app = self.graph.get_application(app["id"]) or app
-        return {"changed": self.changed, "app": app_view(app, sp, self.params.get("tenant_id")), "diff": self.diff,
-                "secret": secret}
+        return dict(result, changed=self.changed, app=app_view(app, sp, self.params.get("tenant_id")), diff=self.diff,
+                    secret=secret)
 
     def ensure_service_principal(self, app: dict[str, Any]) -> dict[str, Any] | None:
         sp = self.graph.find_service_principal(app["appId"])
@@ -166,9 +174,14 @@ class AppRegistration:
         return sp
 
     def ensure_secret(self, app: dict[str, Any]) -> dict[str, Any] | None:
+        """A new secret when none is valid, the one the caller holds is gone, or rotation is asked.
+        The old ones stay: removing them before the new one is stored and proven could leave the
+        app with no secret anybody holds (see remove_other_secrets)."""
         name = self.params["secret_name"]
         existing = managed_secrets(app, name)
-        if valid_secret(existing, self.params["secret_min_days"]) and not self.params["rotate_secret"]:
+        held_key_id = self.params.get("secret_key_id")
+        candidates = [s for s in existing if s.get("keyId") == held_key_id] if held_key_id else existing
+        if valid_secret(candidates, self.params["secret_min_days"]) and not self.params["rotate_secret"]:
             return None
         self.changed = True
         self.diff["after"]["secret"] = "rotated" if existing else "created"
@@ -176,8 +189,22 @@ class AppRegistration:
             return None
         end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=self.params["secret_valid_days"])
         created = self.graph.add_password(app["id"], name, _iso(end))
-        # The new secret works before the old ones go: remove the secrets this module managed.
-        for old in existing:
-            self.graph.remove_password(app["id"], old["keyId"])
         return {"value": created["secretText"], "key_id": created["keyId"], "hint": created.get("hint"),
-                "end_date_time": created.get("endDateTime")}
+                "end_date_time": created.get("endDateTime"),
+                "replaced_key_ids": [old["keyId"] for old in existing]}
+
+    def remove_other_secrets(self, app: dict[str, Any]) -> list[str]:
+        """The last step of a rotation: every managed secret but the one kept goes."""
+        keep = self.params["secret_key_id"]
+        if keep not in {c.get("keyId") for c in app.get("passwordCredentials") or []}:
+            raise SecureAppError(f"secret_key_id {keep} is not a secret of app {app.get('appId')}, so no secret was "
+                                 "removed: give the key id of the secret you hold.", code="secret_not_found")
+        others = [c["keyId"] for c in managed_secrets(app, self.params["secret_name"]) if c.get("keyId") != keep]
+        if others:
+            self.changed = True
+            self.diff["before"]["secrets"] = sorted(others + [keep])
+            self.diff["after"]["secrets"] = [keep]
+            if not self.check_mode:
+                for key_id in others:
+                    self.graph.remove_password(app["id"], key_id)
+        return others

@@ -12,6 +12,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ._clouds import check_tenant, is_guid
 from ._context import Context
 from ._errors import SecureAppError
 
@@ -34,6 +35,8 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
     if not client_id or not refresh_token:
         raise SecureAppError("client_id and refresh_token are required to get access tokens.")
     pairs = requested_scopes(context, resources, scopes)
+    tenant = check_tenant(tenant)
+    customer_tenants = [check_tenant(customer, "customer_tenants entry") for customer in customer_tenants or []]
     identity = context.identity
     tokens: dict[str, Any] = {}
     latest_refresh_token = refresh_token
@@ -45,12 +48,15 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
         latest_refresh_token = result.refresh_token or latest_refresh_token
         who = who or result.identity()
 
+    partner_tenant_id = who.get("tenant_id")
+
     def one_customer(customer: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None}
         try:
             for name, scope in pairs:
-                entry["tokens"][name] = identity.refresh(client_id, client_secret, customer, latest_refresh_token,
-                                                         [scope]).public()
+                result = identity.refresh(client_id, client_secret, customer, latest_refresh_token, [scope])
+                check_issued_in(result.tenant_id, customer, partner_tenant_id)
+                entry["tokens"][name] = result.public()
         except SecureAppError as error:
             entry.update(tokens={}, error=error.message, error_code=error.code)
         return entry
@@ -59,13 +65,28 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
     if customer_tenants:
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(customer_tenants)))) as pool:
             customers = list(pool.map(one_customer, customer_tenants))
-        failed = [c for c in customers if c["error"]]
-        if failed and fail_on_customer_error:
-            first = failed[0]
-            raise SecureAppError(f"{len(failed)} of {len(customers)} customer tenants gave no token; first, "
-                                 f"{first['tenant_id']}: {first['error']}", code=first["error_code"])
     cloud = context.cloud
     endpoints = {"name": cloud.name, "login": cloud.login, "graph": cloud.graph,
                  "resource_manager": cloud.resource_manager, "partner_center": cloud.partner_center}
-    return {"tokens": tokens, "customers": customers, "refresh_token": latest_refresh_token, "identity": who,
-            "endpoints": endpoints, "retries": context.http.retries_seen}
+    result = {"tokens": tokens, "customers": customers, "refresh_token": latest_refresh_token, "identity": who,
+              "endpoints": endpoints, "retries": context.http.retries_seen}
+    failed = [c for c in customers if c["error"]]
+    if failed and fail_on_customer_error:
+        # The partner exchange has rotated the refresh token: the failure carries the result, so
+        # the newest refresh token still reaches the caller, who must store it.
+        first = failed[0]
+        raise SecureAppError(f"{len(failed)} of {len(customers)} customer tenants gave no token; first, "
+                             f"{first['tenant_id']}: {first['error']}", code=first["error_code"],
+                             secret_result=result)
+    return result
+
+
+def check_issued_in(issued_tenant: str | None, customer: str, partner_tenant_id: str | None) -> None:
+    """A token asked for in a customer tenant must come from that tenant. A GUID is compared as is;
+    for a domain, the token must at least not be the partner tenant's."""
+    wrong = (issued_tenant or "").lower() != customer.lower() if is_guid(customer) else \
+        bool(partner_tenant_id) and (issued_tenant or "").lower() == partner_tenant_id.lower()
+    if wrong:
+        raise SecureAppError(f"The token asked for in customer tenant {customer} was issued in tenant "
+                             f"{issued_tenant}: it is not that customer's, so it was dropped; check the customer's "
+                             "tenant id.", code="wrong_tenant")

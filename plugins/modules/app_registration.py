@@ -16,8 +16,12 @@ description:
     name make the task fail and list their app ids.
   - Ensures the app's service principal exists in the partner tenant.
   - Creates a client secret only when the app has no valid secret this module manages (one named
-    O(secret_name)), or when O(rotate_secret=true). The secret value is returned once, in RV(secret.value);
+    O(secret_name)), when the secret you hold (O(secret_key_id)) is no longer a valid secret of the app, or when
+    O(rotate_secret=true). The secret value is returned once, in RV(secret.value);
     store it at once (for example with M(partnercenter.secure_app.keyvault_secret)).
+  - A new secret never removes the old ones in the same task, so a failure before the new secret is stored
+    leaves the old one working. Rotate safely in four steps, as the C(onboard) role does - add a new secret,
+    store it, check that it works, then remove the others with O(secret_key_id) and O(remove_other_secrets=true).
   - A result that holds a new secret is hidden from output by the collection itself; a failure stays visible,
     as its message never holds a secret. A task-level C(no_log) would hide that message too.
   - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
@@ -71,7 +75,21 @@ options:
     description: Allow public client flows (device code sign-in without the client secret).
     type: bool
   rotate_secret:
-    description: Create a new client secret even when a valid one exists; the secrets this module made before are removed.
+    description:
+      - Create a new client secret even when a valid one exists. The secrets this module made before stay until
+        a later task removes them with O(remove_other_secrets); RV(secret.replaced_key_ids) lists them.
+    type: bool
+    default: false
+  secret_key_id:
+    description:
+      - The key id of the managed secret you hold (for example the C(key_id) tag of the secret in Key Vault).
+      - When it is not a valid secret of the app, a new secret is created, as with O(rotate_secret).
+      - With O(remove_other_secrets=true), the secret to keep.
+    type: str
+  remove_other_secrets:
+    description:
+      - Remove every secret this module manages except O(secret_key_id). Do this only after the secret you keep is
+        stored and shown to work. Creates no secret.
     type: bool
     default: false
   secret_name:
@@ -97,13 +115,21 @@ EXAMPLES = r"""
   register: sam_app
   no_log: true
 
-- name: Rotate the client secret
+- name: Rotate the client secret (1/2) - add a new one; the old one keeps working
   partnercenter.secure_app.app_registration:
     app_id: "{{ sam_app_id }}"
     rotate_secret: true
     access_token: "{{ admin_graph_token }}"
   register: rotated
-  no_log: true
+
+# ... store rotated.secret.value in Key Vault, check that it works ...
+
+- name: Rotate the client secret (2/2) - remove the replaced ones
+  partnercenter.secure_app.app_registration:
+    app_id: "{{ sam_app_id }}"
+    secret_key_id: "{{ rotated.secret.key_id }}"
+    remove_other_secrets: true
+    access_token: "{{ admin_graph_token }}"
 
 - name: Delete the app
   partnercenter.secure_app.app_registration:
@@ -170,6 +196,16 @@ secret:
     end_date_time:
       description: When it expires.
       type: str
+    replaced_key_ids:
+      description: Key ids of the managed secrets it replaces, still valid until removed with O(remove_other_secrets).
+      type: list
+      elements: str
+removed_key_ids:
+  description: With O(remove_other_secrets), the key ids of the secrets removed.
+  returned: when O(remove_other_secrets=true)
+  type: list
+  elements: str
+  sample: [0b3e9d5c-5d0f-4a8f-9b52-2a1e3c7d9f10]
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._app_registration import AppRegistration
@@ -203,8 +239,11 @@ def main() -> None:
             "secret_name": {"type": "str", "default": "partnercenter.secure_app", "no_log": False},
             "secret_valid_days": {"type": "int", "default": 365, "no_log": False},
             "secret_min_days": {"type": "int", "default": 30, "no_log": False},
+            "secret_key_id": {"type": "str", "no_log": False},
+            "remove_other_secrets": {"type": "bool", "default": False, "no_log": False},
         },
         required_one_of=[("display_name", "app_id")],
+        required_if=[("remove_other_secrets", True, ("secret_key_id",))],
         supports_check_mode=True,
     )
     module.run(run)

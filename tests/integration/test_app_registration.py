@@ -40,14 +40,31 @@ def test_check_mode_writes_nothing(run_playbook, api, auto_approve):
     assert apps_named(api, "SAM never created") == []
 
 
-def test_rotation_replaces_the_managed_secret(run_playbook, api, auto_approve):
+def test_rotation_adds_then_removes_only_when_asked(run_playbook, api, auto_approve):
+    """A rotation keeps the old secret until a second task removes it (broken by: removing the old
+    secret in the rotating task, before the caller could store the new one)."""
     run_playbook("app_registration.yml", {"app_name": "SAM rotate"})
     old = apps_named(api, "SAM rotate")[0]["passwords"]
     rotated = run_playbook("app_registration.yml", {"app_name": "SAM rotate", "rotate": True})
-    assert rotated.ok
-    new = apps_named(api, "SAM rotate")[0]["passwords"]
-    assert len(new) == 1 and new[0]["keyId"] != old[0]["keyId"]
-    assert rotated.task("Report")["msg"]["secret_key_id"] == new[0]["keyId"]
+    assert rotated.ok, rotated
+    report = rotated.task("Report")["msg"]
+    both = apps_named(api, "SAM rotate")[0]["passwords"]
+    assert sorted(p["keyId"] for p in both) == sorted([old[0]["keyId"], report["secret_key_id"]])
+    assert report["replaced_key_ids"] == [old[0]["keyId"]]
+    pruned = run_playbook("app_registration.yml", {"app_name": "SAM rotate", "keep_key_id": report["secret_key_id"]})
+    assert pruned.ok, pruned
+    assert pruned.task("Report")["msg"]["removed_key_ids"] == [old[0]["keyId"]]
+    assert [p["keyId"] for p in apps_named(api, "SAM rotate")[0]["passwords"]] == [report["secret_key_id"]]
+    again = run_playbook("app_registration.yml", {"app_name": "SAM rotate", "keep_key_id": report["secret_key_id"]})
+    assert again.task("Report")["msg"]["changed"] is False
+
+
+def test_a_secret_the_caller_no_longer_holds_is_replaced(run_playbook, api, auto_approve):
+    run_playbook("app_registration.yml", {"app_name": "SAM lost secret"})
+    gone = "00000000-0000-0000-0000-000000000001"
+    unknown = run_playbook("app_registration.yml", {"app_name": "SAM lost secret", "keep_key_id": gone})
+    assert not unknown.ok and "is not a secret of app" in unknown.failed_task()["msg"]
+    assert len(apps_named(api, "SAM lost secret")[0]["passwords"]) == 1  # nothing removed
 
 
 def test_update_with_diff_and_delete(run_playbook, api, auto_approve):
