@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import stat
+import tempfile
 import time
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
+from ._clouds import is_guid
 from ._context import Context
 from ._errors import SecureAppError
 from ._identity import TokenResult
@@ -25,18 +29,58 @@ except ImportError:  # reported by Identity, which needs msal first
     AuthCodeReceiver = None
 
 MODES = ("browser", "device_code", "code")
+# How long the browser-mode listener waits for a connection to send its request.
+LISTENER_IDLE_SECONDS = 5
 
 
 def _flow_file(state_dir: str, client_id: str, tenant: str) -> str:
+    """The pending sign-in's file. client_id must be a GUID and the tenant was checked already, so
+    neither can lead the path out of the state directory."""
+    if not is_guid(client_id):
+        raise SecureAppError(f"client_id {client_id!r} is not an application id: give the app's id (a GUID).",
+                             code="invalid_client_id")
     safe_tenant = "".join(c if c.isalnum() or c in "-." else "_" for c in tenant)
-    return os.path.join(os.path.expanduser(state_dir), f"consent-{client_id}-{safe_tenant}.json")
+    return os.path.join(os.path.expanduser(state_dir), f"consent-{client_id.lower()}-{safe_tenant}.json")
+
+
+def _private_directory(path: str) -> None:
+    """The state directory: created 0700, and refused when it is a link or others may write it."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise SecureAppError(f"state_dir {path} is a link or not a directory: give a directory of your own.",
+                             code="unsafe_state_dir")
+    if info.st_mode & 0o022:
+        raise SecureAppError(f"state_dir {path} can be written by other users: chmod 700 it or give another "
+                             "directory.", code="unsafe_state_dir")
 
 
 def _save_private(path: str, data: dict[str, Any]) -> None:
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(data, handle)
+    """Written to a new 0600 file beside the target, then renamed over it: an existing file's mode
+    or a link planted at the path never decides where the PKCE verifier goes or who reads it."""
+    directory = os.path.dirname(path)
+    _private_directory(directory)
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".consent-", suffix=".json")
+    try:
+        with os.fdopen(descriptor, "w") as handle:  # mkstemp creates it 0600, O_EXCL
+            json.dump(data, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _load_private(path: str) -> dict[str, Any] | None:
+    """The saved flow, read without following a link; None when there is none."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    except OSError:
+        raise SecureAppError(f"The pending sign-in file {path} cannot be read safely (a link?): remove it and run "
+                             "again.", code="unsafe_state_file") from None
+    with os.fdopen(descriptor) as handle:
+        return json.load(handle)
 
 
 def pasted_response(pasted: str, flow: dict[str, Any] | None) -> dict[str, str]:
@@ -61,7 +105,7 @@ class Consent:
         self.params = params
         self.show = show
         self.client_id = params["client_id"]
-        self.client_secret = params.get("client_secret")
+        self.client_secret = context.option("client_secret")
         self.tenant = context.tenant()
         self.scopes = params.get("scopes") or [context.cloud.default_scope(params.get("resource") or "partner_center")]
 
@@ -97,32 +141,40 @@ class Consent:
         if AuthCodeReceiver is None:
             raise SecureAppError("msal's local listener is not available: install msal >= 1.28.")
         flow = self._flow("form_post")
+        # msal's listener serves one connection at a time; a connection that sends nothing would
+        # hold it until the sign-in times out. Sockets made while the default timeout is set, the
+        # accepted connections among them, give up after LISTENER_IDLE_SECONDS of silence.
+        previous_default = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(LISTENER_IDLE_SECONDS)
         try:
-            receiver = AuthCodeReceiver(port=redirect.port or 80)
-        except OSError as exc:
-            raise SecureAppError(f"Cannot listen on {self.params['redirect_uri']} ({exc.strerror}): free the port or "
-                                 "register another localhost redirect URI.") from None
-        with receiver:
-            self.show(f"Sign in as the service account to consent (waiting {self.params['sign_in_timeout']} s): "
-                      f"{flow['auth_uri']}")
             try:
-                response = receiver.get_auth_response(
-                    auth_uri=flow["auth_uri"] if self.params["open_browser"] else None,
-                    timeout=self.params["sign_in_timeout"], state=flow["state"],
-                    auth_uri_callback=lambda uri: None)
-            except RuntimeError:
-                response = None
+                receiver = AuthCodeReceiver(port=redirect.port or 80)
+            except OSError as exc:
+                raise SecureAppError(f"Cannot listen on {self.params['redirect_uri']} ({exc.strerror}): free the port "
+                                     "or register another localhost redirect URI.") from None
+            with receiver:
+                self.show(f"Sign in as the service account to consent (waiting {self.params['sign_in_timeout']} s): "
+                          f"{flow['auth_uri']}")
+                try:
+                    response = receiver.get_auth_response(
+                        auth_uri=flow["auth_uri"] if self.params["open_browser"] else None,
+                        timeout=self.params["sign_in_timeout"], state=flow["state"],
+                        auth_uri_callback=lambda uri: None)
+                except RuntimeError:
+                    response = None
+        finally:
+            socket.setdefaulttimeout(previous_default)
         if not response:
-            raise SecureAppError(f"No sign-in arrived within {self.params['sign_in_timeout']} seconds: open the printed "
-                                 "URL sooner, or raise sign_in_timeout.", code="timeout")
+            raise SecureAppError(
+                f"No sign-in arrived at {self.params['redirect_uri']} within {self.params['sign_in_timeout']} seconds "
+                "(the listener answers on this machine's loopback address only): open the printed URL in a browser "
+                "on this machine sooner, raise sign_in_timeout, or use mode: code or device_code on a remote "
+                "controller.", code="timeout")
         return self.context.identity.redeem_auth_code(self.client_id, self.client_secret, self.tenant, flow, response)
 
     def pasted_code(self) -> TokenResult:
         path = _flow_file(self.params["state_dir"], self.client_id, self.tenant)
-        flow = None
-        if os.path.exists(path):
-            with open(path) as handle:
-                flow = json.load(handle)
+        flow = _load_private(path)
         pasted = self.params.get("code")
         if not pasted:
             flow = self._flow("query")
@@ -142,5 +194,5 @@ class Consent:
             return self.context.identity.redeem_plain_code(self.client_id, self.client_secret, self.tenant,
                                                            response["code"], self.scopes, self.params["redirect_uri"])
         finally:
-            if os.path.exists(path):
+            if os.path.lexists(path):
                 os.unlink(path)  # a code is good for one redemption; a retry starts afresh
