@@ -1,4 +1,4 @@
-"""Well-known Microsoft applications and permissions the sandbox knows (PROTOCOL.md section 6).
+"""Well-known Microsoft applications and permissions the sandbox knows.
 
 Resource identifiers (token audiences) depend on the ports the sandbox serves on, so they are
 filled in by the server; everything else is fixed here."""

@@ -12,7 +12,7 @@ from .context import Sandbox, bearer_claims, json_response, sandbox_of, utc_iso
 from .tokens import TokenError
 
 DEFAULT_PAGE = 500
-MFA_REQUIRED_CODE = 10001  # PROTOCOL.md: unverified shape; kept here only
+MFA_REQUIRED_CODE = 10001  # unverified shape; kept here only
 
 
 def pc_error(status: int, code: int, description: str, request: web.Request) -> web.Response:

@@ -106,7 +106,11 @@ def write_private_json(path: Path, data: dict[str, Any]) -> None:
 
 async def serve(state_dir: Path, port: int, seed_file: str | None, customers: int | None, latency_ms: int,
                 auto_approve: list[dict[str, Any]]) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
+    # The state holds vault values, refresh tokens and signing keys: only its owner may enter it.
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = state_dir.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & 0o1000:  # never a shared sticky folder like /tmp
+        os.chmod(state_dir, 0o700)
     endpoints_file = state_dir / "endpoints.json"
     endpoints_file.unlink(missing_ok=True)
     pki = Pki(state_dir)

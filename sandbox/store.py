@@ -5,6 +5,7 @@ cheap enough for hundreds of token responses a second."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -55,6 +56,10 @@ CREATE TABLE IF NOT EXISTS writes(service TEXT, method TEXT, path TEXT, status I
 
 class Store:
     def __init__(self, path: Path) -> None:
+        # Created 0600 before SQLite opens it (SQLite would use the umask); its -wal and -shm files
+        # take the database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -67,7 +67,7 @@ class TestApi:
     def __init__(self, endpoints: dict[str, Any]) -> None:
         self.base = endpoints["test_api"] + "/sandbox"
         self.session = requests.Session()
-        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (PROTOCOL.md section 7)
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
         self.session.verify = endpoints["ca_bundle"]
 
     def get(self, path: str) -> Any:

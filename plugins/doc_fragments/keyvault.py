@@ -19,6 +19,6 @@ options:
     type: str
     required: true
 requirements:
-  - azure-identity >= 1.15.0
+  - azure-identity >= 1.16.1
   - azure-keyvault-secrets >= 4.7.0
 """

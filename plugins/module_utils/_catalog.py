@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-Well-known Microsoft application and permission ids (PROTOCOL.md section 6)."""
+Well-known Microsoft application and permission ids."""
 
 from __future__ import annotations
 

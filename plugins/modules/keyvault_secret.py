@@ -155,6 +155,7 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
     if params["value"] is None:
         raise SecureAppError("value is required with state=present: give the secret's value.")
     expires_on = parse_expiry(params["expires_on"])
+    recovered = False
     if current is None and vault.deleted(name) is not None:
         if not params["recover_deleted"]:
             raise SecureAppError(f"Secret {name!r} is soft-deleted in {vault.vault_url}: set recover_deleted: true, or "
@@ -162,6 +163,7 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
         if module.check_mode:
             return {"changed": True, "secret": None, "diff": {"before": {"deleted": True}, "after": {"deleted": False}}}
         vault.recover(name)
+        recovered = True  # a change, even when the recovered secret already has the wanted value
         current = vault.get(name)
     before = secret_view(current, with_value=False) if current else None
     wanted = {
@@ -174,10 +176,12 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
     changed = value_changes or metadata_changes
     diff = {"before": dict({k: before.get(k) for k in wanted} if before else {}),
             "after": dict(wanted)}
+    if recovered:
+        diff["before"]["deleted"], diff["after"]["deleted"] = True, False
     if value_changes:
         diff["after"]["value"] = "(changed)" if current else "(set)"
     if not changed:
-        return {"changed": False, "secret": before}
+        return {"changed": recovered, "secret": before, **({"diff": diff} if recovered else {})}
     if module.check_mode:
         return {"changed": True, "secret": before, "diff": diff}
     if value_changes:

@@ -93,8 +93,8 @@ def run_playbook(ep, collections_path, tmp_path_factory):
 
     counter = iter(range(1_000_000))
 
-    def run(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
-            env: dict | None = None, timeout: int = 300) -> PlaybookRun:
+    def prepare(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
+                env: dict | None = None) -> tuple[list[str], dict, Path]:
         variables = {"sandbox": ep, **(extra or {})}
         number = next(counter)
         vars_file = workdir / f"vars-{number}.json"  # mode 0600: it may hold credentials
@@ -116,9 +116,15 @@ def run_playbook(ep, collections_path, tmp_path_factory):
                            ANSIBLE_CALLBACKS_ENABLED="record_results", RECORD_RESULTS_FILE=str(record_file))
         environment.pop("REQUESTS_CA_BUNDLE", None)  # the collection must pass its CA bundle itself
         environment.update(env or {})
+        return command, environment, record_file
+
+    def run(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
+            env: dict | None = None, timeout: int = 300) -> PlaybookRun:
+        command, environment, record_file = prepare(name, extra, check=check, verbosity=verbosity, env=env)
         completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, check=False,
                                    stdin=subprocess.DEVNULL, cwd=str(ROOT))
         return PlaybookRun(completed, record_file)
+    run.prepare = prepare
     return run
 
 

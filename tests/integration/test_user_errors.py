@@ -126,7 +126,7 @@ def test_unreachable_login_host(run_playbook, sam, ep):
     run = run_playbook("access_token.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
                                             "refresh_token": sam["refresh_token"], "use_lookup": False,
                                             "sandbox_cloud_override": cloud})
-    assert "Cannot reach the sign-in service https://127.0.0.1:9" in failure(run)
+    assert failure(run) == "Cannot connect to 127.0.0.1:9: check the endpoint URL and the network."
 
 
 def test_graph_permission_denied(run_playbook, sam, api):

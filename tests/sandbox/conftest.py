@@ -25,7 +25,7 @@ def sandbox(tmp_path_factory):
     process = SandboxProcess(tmp_path_factory.mktemp("sandbox"), "--customers", "5")
     process.start()
     previous = os.environ.get("REQUESTS_CA_BUNDLE")
-    # PROTOCOL.md section 7: requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle
+    # requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle
     # that holds the system CAs plus the sandbox CA is what every library must see.
     os.environ["REQUESTS_CA_BUNDLE"] = process.endpoints["ca_bundle"]
     yield process
