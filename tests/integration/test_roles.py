@@ -141,3 +141,24 @@ def test_downstream_argument_specs(run_playbook, role, override, expected):
     assert not run.ok
     assert expected in run.failed_task()["msg"]
     no_traceback(run)
+
+
+def test_downstream_roles_in_a_customer_tenant(onboarded, run_playbook, ep):
+    """The data must come from the customer asked for (broken by: a graph role that ignores
+    graph_customer_tenant, or an azure role that ignores azure_customer_tenants)."""
+    dap = next(c for c in ep["customers"] if c["relationship"] == "DAP")
+    run = run_playbook("downstream_customer.yml", dict(onboarded["variables"], customer=dap["tenant_id"]))
+    assert run.ok, run
+    report = run.task("Report")["msg"]
+    assert report["graph_tenant"] == report["organization_id"] == dap["tenant_id"]
+    assert dap["domain"] in report["domains"]
+    assert report["subscription_tenants"] == [dap["tenant_id"]]  # the partner tenant has no subscription
+
+
+def test_downstream_role_for_a_customer_without_a_token(onboarded, run_playbook, ep):
+    """A valid partner_token that lacks the customer asked for (broken by: falling back to the
+    partner tenant's token)."""
+    none = next(c for c in ep["customers"] if c["relationship"] == "none")
+    run = run_playbook("downstream_customer.yml", dict(onboarded["variables"], customer=none["tenant_id"]))
+    assert not run.ok
+    assert run.failed_task()["msg"].startswith(f"partner_token is missing or has no graph token for {none['tenant_id']}")

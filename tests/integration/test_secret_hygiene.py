@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
+import time
+from pathlib import Path
 
 from integration_helpers import vault_client
 
@@ -36,15 +40,23 @@ def test_exchange_at_vvv_prints_no_secret(run_playbook, ep, sam):
 
 
 def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_playbook, ep, api, auto_approve,
-                                                                           tmp_path):
+                                                                           tmp_path, tmp_path_factory):
+    """Every place a run writes: output, log, fact cache, Ansible's temporary folders, and HOME,
+    TMPDIR and ANSIBLE_HOME of the run itself, plus whatever appeared in the system's temporary
+    folder meanwhile (broken by: a module that writes a token file to /tmp, to ~/, or to
+    tempfile's folder, and so by any file the collection leaves with a secret)."""
     from conftest import role_variables
-    places = {name: tmp_path / name for name in ("log", "facts", "local-tmp", "remote-tmp")}
+    places = {name: tmp_path / name for name in ("log", "facts", "local-tmp", "remote-tmp", "home", "tmpdir",
+                                                  "ansible-home")}
     for place in places.values():
         place.mkdir()
     env = {"ANSIBLE_LOG_PATH": str(places["log"] / "ansible.log"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(places["facts"]), "ANSIBLE_LOCAL_TEMP": str(places["local-tmp"]),
-           "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart"}
+           "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart",
+           "HOME": str(places["home"]), "TMPDIR": str(places["tmpdir"]), "ANSIBLE_HOME": str(places["ansible-home"])}
     variables = role_variables(ep, "vvvv")
+    system_tmp = Path(tempfile.gettempdir())
+    started = time.time() - 1
     runs = [run_playbook("playbooks/onboard.yml", variables, verbosity=4, env=env),
             run_playbook("playbooks/daily.yml", variables, verbosity=4, env=env)]
     for run in runs:
@@ -59,7 +71,10 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
     for name, place in places.items():
         for path in place.rglob("*"):
             if path.is_file():
-                texts[f"{name}: {path.name}"] = path.read_text(errors="replace")
+                texts[f"{name}: {path.relative_to(place)}"] = path.read_text(errors="replace")
+    # pytest's own folder is left out: it holds the sandbox's state and the test's variables files.
+    for path in _new_files(system_tmp, started, skip=tmp_path_factory.getbasetemp()):
+        texts[f"system temp: {path}"] = path.read_text(errors="replace")
     assert any(name.startswith("log") for name in texts) and len(texts["stdout/stderr"]) > 20000
     for name, text in texts.items():
         try:
@@ -67,3 +82,19 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
         except AssertionError as error:
             raise AssertionError(f"{error} in {name}") from None
         assert "partner_token" not in text or name.startswith(("stdout", "log", "recorded")), name
+
+
+def _new_files(folder: Path, since: float, skip: Path) -> list[Path]:
+    """Files under folder changed since the run began, except under skip."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not Path(root, d).is_symlink() and Path(root, d) != skip]
+        for name in files:
+            path = Path(root, name)
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since \
+                        and path.stat().st_size < 5_000_000:
+                    found.append(path)
+            except OSError:
+                continue  # gone meanwhile
+    return found

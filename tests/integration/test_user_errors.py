@@ -86,8 +86,15 @@ def test_refresh_token_of_another_app(run_playbook, sam, ep, auto_approve):
     other = run_playbook("setup_sam.yml", {"app_name": "SAM other app", "secret_prefix": "other"})
     assert other.ok, other
     from integration_helpers import vault_client
-    other_token = vault_client(ep).get_secret("other-refresh-token").value
-    assert "issued to another application" in failure(exchange(run_playbook, sam, refresh_token=other_token))
+    vault = vault_client(ep)
+    other_token = vault.get_secret("other-refresh-token").value
+    run = exchange(run_playbook, sam, refresh_token=other_token)
+    assert "issued to another application" in failure(run) and run.failed_task()["error_code"] == "AADSTS70000"
+    # A malformed token gets the same sentence; this one is well-formed and works for its own app,
+    # so the refusal is about the app (broken by: a sandbox or collection that takes any valid token).
+    own = exchange(run_playbook, {"app_id": other.task("Report")["msg"]["app_id"], "secret": "", "refresh_token": ""},
+                   client_secret=vault.get_secret("other-client-secret").value, refresh_token=other_token)
+    assert own.ok, own
 
 
 def test_resource_never_consented(run_playbook, sam):
