@@ -186,10 +186,29 @@ class HttpClient:
         self.ca_bundle = ca_bundle
         self.session.verify = ca_bundle or True
         self.session.headers["User-Agent"] = "partnercenter.secure_app"
+        self._settings_by_origin: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
     def retries_seen(self) -> int:
         return self.adapter.retries_seen
+
+    def ensure_pool(self, size: int) -> None:
+        """At least size connections per host, for a fan-out with that many threads."""
+        if size > self.adapter._pool_maxsize:  # pylint: disable=protected-access
+            self.adapter.init_poolmanager(size, size)
+
+    def _environment_settings(self, url: str) -> dict[str, Any]:
+        """Proxies (and their exclusions), netrc and the CA bundle from the environment, read once
+        per origin: requests reads them again on every call, which a fan-out of a thousand token
+        requests to one host pays in CPU. The result is the same, a proxy from the environment
+        included."""
+        parsed = urlparse(url)
+        origin = (parsed.scheme, parsed.netloc)
+        settings = self._settings_by_origin.get(origin)
+        if settings is None:
+            settings = self.session.merge_environment_settings(url, {}, None, self.session.verify, None)
+            self._settings_by_origin[origin] = settings
+        return dict(settings)
 
     def request(self, method: str, url: str, *, create_once: bool = False, **kwargs: Any) -> "requests.Response":
         kwargs.setdefault("timeout", self.timeout)
@@ -197,23 +216,17 @@ class HttpClient:
             prepared = self.session.prepare_request(requests.Request(method, url, **{
                 key: kwargs.pop(key) for key in ("headers", "params", "json", "data") if key in kwargs}))
             prepared.create_once = create_once
-            settings = self.session.merge_environment_settings(prepared.url, {}, None, self.session.verify, None)
+            settings = self._environment_settings(prepared.url)
             settings.update(kwargs)
             return self.session.send(prepared, **settings)
 
-    # msal takes any object with requests-like get/post; the bundle is passed per request because
-    # REQUESTS_CA_BUNDLE would otherwise override the session's.
+    # msal takes any object with requests-like get/post. The session's CA bundle goes with every
+    # request, because REQUESTS_CA_BUNDLE would otherwise override it.
     def get(self, url: str, **kwargs: Any) -> "requests.Response":
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("verify", self.session.verify)
-        with sentences_for_transport_errors(url, self):
-            return self.session.get(url, **kwargs)
+        return self.request("GET", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> "requests.Response":
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("verify", self.session.verify)
-        with sentences_for_transport_errors(url, self):
-            return self.session.post(url, **kwargs)
+        return self.request("POST", url, **kwargs)
 
     def close(self) -> None:
         self.session.close()

@@ -9,14 +9,26 @@ lookup of the same name both call exchange()."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from ._clouds import check_tenant, is_guid
 from ._context import Context
 from ._errors import SecureAppError
 
 RESOURCES = ("partner_center", "graph", "azure", "keyvault", "aad_graph")
+
+# The access_token options besides the common ones (its module documents them; its action runs it).
+ACCESS_TOKEN_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},
+    "scopes": {"type": "list", "elements": "str"},
+    "customer_tenants": {"type": "list", "elements": "str"},
+    "concurrency": {"type": "int", "default": 8},
+    "fail_on_customer_error": {"type": "bool", "default": False},
+}
+ACCESS_TOKEN_CHECKS: dict[str, Any] = {"required_together": [("client_id", "refresh_token")],
+                                       "required_one_of": [("resources", "scopes")]}
 
 
 def requested_scopes(context: Context, resources: list[str] | None, scopes: list[str] | None) -> list[tuple[str, str]]:
@@ -31,7 +43,10 @@ def requested_scopes(context: Context, resources: list[str] | None, scopes: list
 def exchange(context: Context, *, client_id: str, client_secret: str | None, tenant: str, refresh_token: str,
              resources: list[str] | None = None, scopes: list[str] | None = None,
              customer_tenants: list[str] | None = None, concurrency: int = 8,
-             fail_on_customer_error: bool = False) -> dict[str, Any]:
+             fail_on_customer_error: bool = False,
+             progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+    """Partner tenant first, then the customers concurrently. progress(done, failed, total) is
+    called after each customer (from the worker threads)."""
     if not client_id or not refresh_token:
         raise SecureAppError("client_id and refresh_token are required to get access tokens.")
     pairs = requested_scopes(context, resources, scopes)
@@ -54,7 +69,8 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
         entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None}
         try:
             for name, scope in pairs:
-                result = identity.refresh(client_id, client_secret, customer, latest_refresh_token, [scope])
+                result = identity.refresh_in_customer(client_id, client_secret, tenant, customer,
+                                                      latest_refresh_token, [scope])
                 check_issued_in(result.tenant_id, customer, partner_tenant_id)
                 entry["tokens"][name] = result.public()
         except SecureAppError as error:
@@ -63,13 +79,32 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
 
     customers: list[dict[str, Any]] = []
     if customer_tenants:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(customer_tenants)))) as pool:
-            customers = list(pool.map(one_customer, customer_tenants))
+        workers = max(1, min(concurrency, len(customer_tenants)))
+        context.http.ensure_pool(workers)
+        progress = progress or (lambda done, failed, total: None)
+        done, failed_so_far, lock = 0, 0, threading.Lock()
+
+        def counted(customer: str) -> dict[str, Any]:
+            nonlocal done, failed_so_far
+            entry = one_customer(customer)
+            with lock:
+                done += 1
+                failed_so_far += bool(entry["error"])
+                progress(done, failed_so_far, len(customer_tenants))
+            return entry
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            customers = list(pool.map(counted, customer_tenants))
     cloud = context.cloud
     endpoints = {"name": cloud.name, "login": cloud.login, "graph": cloud.graph,
                  "resource_manager": cloud.resource_manager, "partner_center": cloud.partner_center}
     result = {"tokens": tokens, "customers": customers, "refresh_token": latest_refresh_token, "identity": who,
-              "endpoints": endpoints, "retries": context.http.retries_seen}
+              "endpoints": endpoints, "retries": context.http.retries_seen,
+              # The same customers shaped as the partner_token fact holds them, so the role's
+              # set_fact copies them instead of reshaping a thousand entries in Jinja.
+              "customer_tokens": {c["tenant_id"]: c["tokens"] for c in customers if not c["error"]},
+              "customer_errors": [{"tenant_id": c["tenant_id"], "error": c["error"], "error_code": c["error_code"]}
+                                  for c in customers if c["error"]]}
     failed = [c for c in customers if c["error"]]
     if failed and fail_on_customer_error:
         # The partner exchange has rotated the refresh token: the failure carries the result, so

@@ -18,6 +18,11 @@ description:
   - Returns the rotated refresh token. Store it (for example in Key Vault) before using it for anything else.
   - Tokens are returned as task results, never as facts. A successful result is hidden from output by the
     collection itself; a failure stays visible (its message never holds a secret).
+  - Runs on the controller (an action plugin), so a long fan-out shows its progress (done, total, failed so far)
+    every 5 seconds, never a token; the controller's Python needs the collection's requirements.
+  - Each customer tenant costs one token request per resource. The partner tenant's sign-in metadata is read
+    once (it also tells whether the tenant lives in another national cloud); customers' token requests go to the
+    same token endpoint with the customer's tenant.
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
@@ -103,10 +108,20 @@ retries:
   description: How many HTTP retries (throttling, transient failures) the run needed.
   returned: success
   type: int
+customer_tokens:
+  description: The customers that gave tokens, by tenant id, each as RV(tokens). Secret.
+  returned: success
+  type: dict
+customer_errors:
+  description: The customers that gave no token, each with C(tenant_id), C(error) (one sentence) and C(error_code).
+  returned: success
+  type: list
+  elements: dict
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import RESOURCES, exchange
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import (
+    ACCESS_TOKEN_ARGUMENT_SPEC, ACCESS_TOKEN_CHECKS, exchange)
 
 
 def run(module: SecureAppModule) -> dict:
@@ -120,18 +135,7 @@ def run(module: SecureAppModule) -> dict:
 
 
 def main() -> None:
-    module = SecureAppModule(
-        {
-            "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},
-            "scopes": {"type": "list", "elements": "str"},
-            "customer_tenants": {"type": "list", "elements": "str"},
-            "concurrency": {"type": "int", "default": 8},
-            "fail_on_customer_error": {"type": "bool", "default": False},
-        },
-        required_together=[("client_id", "refresh_token")],
-        required_one_of=[("resources", "scopes")],
-        supports_check_mode=True,
-    )
+    module = SecureAppModule(dict(ACCESS_TOKEN_ARGUMENT_SPEC), supports_check_mode=True, **ACCESS_TOKEN_CHECKS)
     module.run(run)
 
 

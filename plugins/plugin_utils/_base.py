@@ -49,6 +49,6 @@ def action_result(get_option: Callable[[str], Any], work: Callable[[Context], di
         with _context(get_option) as context:
             return work(context)
     except SecureAppError as error:
-        return dict(failed=True, msg=error.message, **error.result())
+        return dict(error.secret_result or {}, failed=True, msg=error.message, **error.result())
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return dict(failed=True, msg=unexpected_error_sentence(exc, where))
