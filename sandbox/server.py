@@ -50,6 +50,11 @@ def fault_middleware(service: str):
     @web.middleware
     async def middleware(request: web.Request, handler):
         sandbox: Sandbox = request.app["sandbox"]
+        if service == "login":  # what a benchmark or test counts: requests per tenant
+            if request.path.endswith("/openid-configuration"):
+                sandbox.count("discovery_requests")
+            elif request.path.endswith("/token"):
+                sandbox.count("token_requests")
         if sandbox.latency_ms and service != "test":
             await asyncio.sleep(sandbox.latency_ms / 1000)
         if service != "test":

@@ -84,6 +84,10 @@ async def set_faults(request: web.Request) -> web.Response:
     return json_response({"faults": sandbox.faults})
 
 
+async def counters(request: web.Request) -> web.Response:
+    return json_response({"counters": sandbox_of(request).counters})
+
+
 async def get_faults(request: web.Request) -> web.Response:
     return json_response({"faults": sandbox_of(request).faults})
 
@@ -187,6 +191,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/sandbox/health", info),
         web.get("/sandbox/state", state),
         web.get("/sandbox/writes", writes),
+        web.get("/sandbox/counters", counters),
         web.get("/sandbox/faults", get_faults),
         web.post("/sandbox/faults", set_faults),
         web.put("/sandbox/faults", set_faults),

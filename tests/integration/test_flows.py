@@ -178,3 +178,39 @@ def test_keyvault_access_denied_and_unreachable(run_playbook, ep):
     assert "check vault_url" in unreachable.failed_task()["msg"]
     no_traceback(denied)
     no_traceback(unreachable)
+
+
+def test_the_fan_out_makes_one_token_request_per_tenant_and_resource(run_playbook, sam, ep, api):
+    """Broken by: an msal application (and so a discovery request) per customer tenant, or a
+    second token request for a tenant."""
+    customers = [c["tenant_id"] for c in ep["customers"]]
+    before = api.get("/counters")["counters"]
+    run = run_playbook("access_token.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
+                                            "refresh_token": sam["refresh_token"], "use_lookup": False,
+                                            "customers": customers, "resources": ["graph", "azure"]})
+    assert run.ok, run
+    after = api.get("/counters")["counters"]
+    report = run.task("Report")["msg"]
+    reachable = [c for c in report["customers"] if not c["error"]]
+    assert reachable and len(reachable) < len(customers)
+    # Two resources: the partner and each reachable customer ask twice; a customer that refuses
+    # the first is not asked again.
+    expected = 2 + 2 * len(reachable) + (len(customers) - len(reachable))
+    assert after.get("token_requests", 0) - before.get("token_requests", 0) == expected
+    assert after.get("discovery_requests", 0) - before.get("discovery_requests", 0) == 1
+
+
+def test_a_long_fan_out_shows_progress_without_tokens(run_playbook, sam, ep, api):
+    """Broken by: a fan-out that prints nothing until it ends (the module form could not print)."""
+    customers = [c["tenant_id"] for c in ep["customers"]]
+    api.call("POST", "/faults", {"service": "login", "path": "/token$", "latency_ms": 2200})
+    try:
+        run = run_playbook("access_token.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
+                                                "refresh_token": sam["refresh_token"], "use_lookup": False,
+                                                "customers": customers, "resources": ["graph"], "concurrency": 1})
+    finally:
+        api.call("DELETE", "/faults")
+    assert run.ok, run
+    lines = [line for line in run.stdout.splitlines() if "customer tenants done" in line]
+    assert lines and lines[-1].startswith(f"Exchange: {len(customers)}/{len(customers)} customer tenants done, ")
+    assert "eyJ" not in run.stdout

@@ -1,0 +1,312 @@
+"""The customer fan-out against its floor: python benchmarks/fanout.py [--sizes 10 100 1000]
+
+Starts its own sandbox (with --latency-ms on every request), sets up a SAM app and its refresh
+token, then for each number of customer tenants runs, side by side and interleaved:
+
+- floor: a bare script doing the same token POSTs (one per tenant) with the same concurrency over
+  one requests session: what no implementation can beat;
+- exchange: the collection's shared layer (what the access_token action runs), in its own process;
+- playbook: ansible-playbook with one access_token task over the same tenants (start-up included);
+- loop: an Ansible loop of single-tenant access_token tasks over a small sample (per tenant).
+
+Each runs in its own process, measured with os.wait4: wall time, CPU, peak memory. It prints a
+table, writes benchmarks/fanout.json and a PNG plot of time against tenants (benchmarks/fanout.png).
+Only 127.0.0.1 is contacted. Speeds are ratios of runs made side by side, never absolute figures."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "sandbox"))
+
+
+# The measured programs (each run as `python fanout.py --role NAME --job FILE`) -----------------
+def run_floor(job: dict) -> None:
+    import requests
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=job["concurrency"], pool_maxsize=job["concurrency"])
+    session.mount("https://", adapter)
+    session.verify = job["ca_file"]
+    session.trust_env = False  # the leanest requests can be: no environment lookups per call
+
+    def one(tenant: str) -> int:
+        return session.post(f"{job['login']}/{tenant}/oauth2/v2.0/token", data={
+            "client_id": job["client_id"], "client_secret": job["client_secret"], "grant_type": "refresh_token",
+            "refresh_token": job["refresh_token"], "scope": job["scope"] + " offline_access openid profile",
+            "client_info": "1"}, timeout=60).status_code
+
+    with ThreadPoolExecutor(job["concurrency"]) as pool:
+        list(pool.map(one, job["customers"]))
+
+
+def run_exchange(job: dict) -> None:
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import exchange
+    options = {"cloud_endpoints": job["cloud"], "ca_bundle": job["ca_file"], "tenant_id": job["tenant_id"],
+               "retries": 6, "timeout": 60}
+    context = Context(options.get)
+    try:
+        exchange(context, client_id=job["client_id"], client_secret=job["client_secret"], tenant=job["tenant_id"],
+                 refresh_token=job["refresh_token"], resources=["graph"], customer_tenants=job["customers"],
+                 concurrency=job["concurrency"])
+    finally:
+        context.close()
+
+
+ROLES = {"floor": run_floor, "exchange": run_exchange}
+
+
+# Set-up -----------------------------------------------------------------------------------------
+def set_up(sandbox, api) -> dict:
+    from conformance_helpers import consent, create_app, device_code_token
+    from sandbox import catalog
+    import requests
+    ep = sandbox.endpoints
+    authority = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}"
+    os.environ["REQUESTS_CA_BUNDLE"] = ep["ca_bundle"]
+    admin = device_code_token(api, authority, catalog.AZURE_CLI_APP_ID, [ep["cloud"]["graph"] + "/.default"],
+                              ep["accounts"]["admin"]["upn"])
+    session = requests.Session()
+    session.verify = ep["ca_bundle"]
+    session.headers["Authorization"] = "Bearer " + admin["access_token"]
+    base = ep["cloud"]["graph"] + "/v1.0"
+
+    class Graph:
+        def __getattr__(self, method):
+            return lambda path, **kw: session.request(method.upper(), base + path, timeout=60, **kw)
+    app = create_app(Graph(), "SAM benchmark")
+    session.post(f"{base}/groups/{ep['admin_agents_group_id']}/members/$ref",
+                 json={"@odata.id": f"{base}/directoryObjects/{app['sp_id']}"}).raise_for_status()
+    result, _client = consent(ep, authority, app)
+    vault = _vault(ep)
+    for name, value in (("app-id", app["app_id"]), ("tenant-id", ep["partner_tenant_id"]),
+                        ("client-secret", app["secret"]), ("refresh-token", result["refresh_token"])):
+        vault.set_secret(f"bench-{name}", value, content_type="text/plain")
+    return {"login": ep["cloud"]["login"], "cloud": ep["cloud"], "ca_file": ep["ca_file"],
+            "tenant_id": ep["partner_tenant_id"], "client_id": app["app_id"], "client_secret": app["secret"],
+            "refresh_token": result["refresh_token"], "scope": ep["cloud"]["graph"] + "/.default",
+            "all_customers": [c["tenant_id"] for c in ep["customers"]]}
+
+
+def _vault(ep):
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.identity import ClientSecretCredential
+    from azure.keyvault.secrets import SecretClient
+    spec = ep["principals"]["automation"]
+    credential = ClientSecretCredential(spec["tenant_id"], spec["client_id"], spec["client_secret"],
+                                        authority=ep["cloud"]["login"], disable_instance_discovery=True,
+                                        transport=RequestsTransport(connection_verify=ep["ca_bundle"]))
+    return SecretClient(ep["vault_url"], credential, transport=RequestsTransport(connection_verify=ep["ca_bundle"]))
+
+
+def partner_token_run(ep: dict, customers: list[str], workdir: Path, concurrency: int) -> dict:
+    """The partner_token role end to end, with the seconds of each of its tasks."""
+    vault = ep["principals"]["automation"]
+    variables = {
+        "partner_token_cloud_endpoints": ep["cloud"], "partner_token_ca_bundle": ep["ca_file"],
+        "partner_token_vault_url": ep["vault_url"], "partner_token_vault_tenant_id": vault["tenant_id"],
+        "partner_token_vault_client_id": vault["client_id"], "partner_token_vault_client_secret": vault["client_secret"],
+        "partner_token_secret_names": {key: f"bench-{key.replace('_', '-')}"
+                                       for key in ("app_id", "tenant_id", "client_secret", "refresh_token")},
+        "partner_token_customer_tenants": customers, "partner_token_concurrency": concurrency,
+        "partner_token_resources": ["graph"]}
+    variables_file = workdir / "partner_token_vars.json"
+    variables_file.write_text(json.dumps(variables))
+    variables_file.chmod(0o600)
+    playbook = workdir / "partner_token.yml"
+    playbook.write_text(json.dumps([{"name": "partner_token", "hosts": "localhost", "gather_facts": False,
+                                     "vars": {"ansible_pipelining": True},
+                                     "roles": [{"role": "partnercenter.secure_app.partner_token"}]}]))
+    seconds_file = workdir / "task_seconds.json"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_root(workdir)), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "benchmarks" / "callback_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED="task_seconds", TASK_SECONDS_FILE=str(seconds_file))
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    result = measured([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                       str(playbook), "-e", f"@{variables_file}"], env)
+    tasks = json.loads(seconds_file.read_text())
+    exchange = sum(v for k, v in tasks.items() if k.endswith("Exchange the refresh token for access tokens"))
+    set_fact = sum(v for k, v in tasks.items() if "Set the partner_token fact" in k)
+    return dict(result, exchange_task=exchange, set_fact=set_fact, overhead=result["seconds"] - exchange)
+
+
+# Measuring ------------------------------------------------------------------------------------------
+def measured(command: list[str], env: dict | None = None) -> dict:
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    output = process.stdout.read().decode(errors="replace")
+    process.stdout.close()
+    if status != 0:
+        raise SystemExit(f"{command[:3]} failed:\n{output[-3000:]}")
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def role_run(name: str, job: dict, workdir: Path) -> dict:
+    job_file = workdir / f"{name}.json"
+    job_file.write_text(json.dumps(job))
+    job_file.chmod(0o600)
+    env = dict(os.environ, PYTHONPATH=str(collections_root(workdir)))
+    return measured([sys.executable, __file__, "--role", name, "--job", str(job_file)], env)
+
+
+def collections_root(workdir: Path) -> Path:
+    parent = workdir / "collections"
+    link = parent / "ansible_collections" / "partnercenter" / "secure_app"
+    if not link.exists():
+        link.parent.mkdir(parents=True)
+        link.symlink_to(ROOT)
+    return parent
+
+
+def playbook_run(job: dict, workdir: Path, loop: bool) -> dict:
+    playbook = workdir / ("loop.yml" if loop else "fanout.yml")
+    task = {
+        "name": "Exchange", "partnercenter.secure_app.access_token": {
+            "cloud_endpoints": "{{ cloud }}", "ca_bundle": "{{ ca_file }}", "tenant_id": "{{ tenant_id }}",
+            "client_id": "{{ client_id }}", "client_secret": "{{ client_secret }}",
+            "refresh_token": "{{ refresh_token }}", "resources": ["graph"],
+            "customer_tenants": ["{{ item }}"] if loop else "{{ customers }}", "concurrency": job["concurrency"]}}
+    if loop:
+        task["loop"] = "{{ customers }}"
+    playbook.write_text(json.dumps([{"name": "Fan-out", "hosts": "localhost", "gather_facts": False,
+                                     "vars": {"ansible_pipelining": True}, "tasks": [task]}]))
+    variables = workdir / "vars.json"
+    variables.write_text(json.dumps(job))
+    variables.chmod(0o600)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_root(workdir)), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    return measured([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                     str(playbook), "-e", f"@{variables}"], env)
+
+
+def counted(api, work) -> tuple[dict, dict]:
+    before = api.get("/counters")["counters"]
+    result = work()
+    after = api.get("/counters")["counters"]
+    return result, {key: after.get(key, 0) - before.get(key, 0) for key in ("token_requests", "discovery_requests")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency-ms", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is kept")
+    parser.add_argument("--loop-sample", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument("--role", choices=list(ROLES), help=argparse.SUPPRESS)
+    parser.add_argument("--job", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role:
+        ROLES[args.role](json.loads(Path(args.job).read_text()))
+        return
+
+    from sandbox.testing import SandboxProcess, TestApi
+    with tempfile.TemporaryDirectory() as state, SandboxProcess(
+            Path(state) / "sandbox", "--customers", str(max(args.sizes)), "--latency-ms", str(args.latency_ms),
+            "--log-level", "WARNING") as sandbox:
+        api = TestApi(sandbox.endpoints)
+        base = set_up(sandbox, api)
+        workdir = Path(state)
+        rows = []
+        for size in args.sizes:
+            job = dict(base, customers=base["all_customers"][:size], concurrency=args.concurrency)
+            samples: dict[str, list] = {"floor": [], "exchange": [], "playbook": []}
+            requests_seen: dict[str, dict] = {}
+            for _round in range(args.rounds):  # interleaved, so a noisy moment hits all of them
+                for name in samples:
+                    work = (lambda n=name: playbook_run(job, workdir, False)) if name == "playbook" else \
+                        (lambda n=name: role_run(n, job, workdir))
+                    result, seen = counted(api, work)
+                    samples[name].append(result)
+                    requests_seen[name] = seen
+            row = {"tenants": size}
+            for name, results in samples.items():
+                middle = sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
+                row[name] = dict(middle, requests_per_tenant=round(
+                    requests_seen[name]["token_requests"] / size, 2), discovery=requests_seen[name]["discovery_requests"])
+            rows.append(row)
+            print(f"{size} tenants: " + ", ".join(f"{n} {row[n]['seconds']:.2f} s" for n in samples), flush=True)
+        sample = dict(base, customers=base["all_customers"][:args.loop_sample], concurrency=args.concurrency)
+        loop = playbook_run(sample, workdir, True)
+        single = playbook_run(sample, workdir, False)
+        role = {}
+        for size in (3, max(args.sizes)):
+            runs = [partner_token_run(sandbox.endpoints, base["all_customers"][:size], workdir, args.concurrency)
+                    for _round in range(args.rounds)]
+            role[size] = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    report(rows, loop, single, role, args)
+
+
+def report(rows: list[dict], loop: dict, single: dict, role: dict, args) -> None:
+    biggest = rows[-1]
+    cpu_per_tenant = {}
+    if len(rows) > 1:  # marginal CPU per tenant, so start-up (imports) does not count
+        for name in ("floor", "exchange", "playbook"):
+            cpu_per_tenant[name] = (rows[-1][name]["cpu"] - rows[0][name]["cpu"]) / (rows[-1]["tenants"] - rows[0]["tenants"])
+    summary = {
+        "latency_ms": args.latency_ms, "concurrency": args.concurrency, "rows": rows,
+        "exchange_to_floor": round(biggest["exchange"]["seconds"] / biggest["floor"]["seconds"], 2),
+        "playbook_to_floor": round(biggest["playbook"]["seconds"] / biggest["floor"]["seconds"], 2),
+        "cpu_ms_per_tenant": {k: round(v * 1000, 2) for k, v in cpu_per_tenant.items()},
+        "loop_seconds_per_tenant": round(loop["seconds"] / args.loop_sample, 3),
+        "fanout_seconds_per_tenant_same_sample": round(single["seconds"] / args.loop_sample, 3),
+        "partner_token": {str(size): {key: round(value, 2) for key, value in run.items()} for size, run in role.items()},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fanout.json").write_text(json.dumps(summary, indent=2))
+    print(f"\n| tenants | floor s | exchange s | playbook s | exchange/floor | token requests per tenant "
+          f"| discovery requests | peak MB (floor/exchange/playbook) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    for row in rows:
+        print(f"| {row['tenants']} | {row['floor']['seconds']:.2f} | {row['exchange']['seconds']:.2f} | "
+              f"{row['playbook']['seconds']:.2f} | {row['exchange']['seconds'] / row['floor']['seconds']:.2f} | "
+              f"{row['exchange']['requests_per_tenant']} | {row['exchange']['discovery']} | "
+              f"{row['floor']['peak_mb']:.0f}/{row['exchange']['peak_mb']:.0f}/{row['playbook']['peak_mb']:.0f} |")
+    print(f"\nCPU per tenant (marginal): " + ", ".join(f"{k} {v:.2f} ms" for k, v in summary["cpu_ms_per_tenant"].items()))
+    print(f"Ansible loop of single-tenant tasks: {summary['loop_seconds_per_tenant']:.3f} s per tenant; one fan-out "
+          f"task over the same {args.loop_sample}: {summary['fanout_seconds_per_tenant_same_sample']:.3f} s per tenant")
+    for size, run in role.items():
+        print(f"partner_token role with {size} customers: {run['seconds']:.2f} s in all, the exchange task "
+              f"{run['exchange_task']:.2f} s, everything else {run['overhead']:.2f} s, set_fact {run['set_fact']:.2f} s")
+    plot(rows, args.out / "fanout.png", args)
+
+
+def plot(rows: list[dict], path: Path, args) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        print("no plot: matplotlib is missing (pip install -r benchmarks/requirements.txt)")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=100)
+    tenants = [row["tenants"] for row in rows]
+    for name, style in (("floor", "k--o"), ("exchange", "b-o"), ("playbook", "g-s")):
+        axes.plot(tenants, [row[name]["seconds"] for row in rows], style, label=name)
+    axes.set_xscale("log")
+    axes.set_xlabel("customer tenants (one resource each)")
+    axes.set_ylabel("seconds")
+    axes.set_title(f"Token fan-out, {args.latency_ms} ms latency, concurrency {args.concurrency}")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()
