@@ -268,15 +268,15 @@ def report(rows: list[dict], loop: dict, single: dict, role: dict, args) -> None
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fanout.json").write_text(json.dumps(summary, indent=2))
-    print(f"\n| tenants | floor s | exchange s | playbook s | exchange/floor | token requests per tenant "
-          f"| discovery requests | peak MB (floor/exchange/playbook) |")
+    print("\n| tenants | floor s | exchange s | playbook s | exchange/floor | token requests per tenant "
+          "| discovery requests | peak MB (floor/exchange/playbook) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print(f"| {row['tenants']} | {row['floor']['seconds']:.2f} | {row['exchange']['seconds']:.2f} | "
               f"{row['playbook']['seconds']:.2f} | {row['exchange']['seconds'] / row['floor']['seconds']:.2f} | "
               f"{row['exchange']['requests_per_tenant']} | {row['exchange']['discovery']} | "
               f"{row['floor']['peak_mb']:.0f}/{row['exchange']['peak_mb']:.0f}/{row['playbook']['peak_mb']:.0f} |")
-    print(f"\nCPU per tenant (marginal): " + ", ".join(f"{k} {v:.2f} ms" for k, v in summary["cpu_ms_per_tenant"].items()))
+    print("\nCPU per tenant (marginal): " + ", ".join(f"{k} {v:.2f} ms" for k, v in summary["cpu_ms_per_tenant"].items()))
     print(f"Ansible loop of single-tenant tasks: {summary['loop_seconds_per_tenant']:.3f} s per tenant; one fan-out "
           f"task over the same {args.loop_sample}: {summary['fanout_seconds_per_tenant_same_sample']:.3f} s per tenant")
     for size, run in role.items():

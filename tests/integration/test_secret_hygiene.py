@@ -46,8 +46,8 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
     folder meanwhile (broken by: a module that writes a token file to /tmp, to ~/, or to
     tempfile's folder, and so by any file the collection leaves with a secret)."""
     from conftest import role_variables
-    places = {name: tmp_path / name for name in ("log", "facts", "local-tmp", "remote-tmp", "home", "tmpdir",
-                                                  "ansible-home")}
+    names = ("log", "facts", "local-tmp", "remote-tmp", "home", "tmpdir", "ansible-home")
+    places = {name: tmp_path / name for name in names}
     for place in places.values():
         place.mkdir()
     env = {"ANSIBLE_LOG_PATH": str(places["log"] / "ansible.log"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",

@@ -180,3 +180,38 @@ def test_a_create_in_one_thread_does_not_change_the_policy_of_another(server):
     assert client.adapter.max_retries.read == 3  # this thread: replay-safe (a create's policy has read=0)
     creating.join()
     assert client.adapter.max_retries.read == 3
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers 200 to anything and records the request line's target (a full URL when it was
+    sent to it as a proxy)."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.targets.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+def test_a_proxy_from_the_environment_is_used_and_no_proxy_honoured(monkeypatch):
+    """Broken by: dropping the environment's proxies (trust_env off) for the sake of speed."""
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    proxy.targets = []
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "excluded.invalid")
+        client = HttpClient(retries=0)
+        for _attempt in range(2):
+            assert client.request("GET", "http://customer.invalid/a").status_code == 200
+        assert proxy.targets == ["http://customer.invalid/a"] * 2
+        # NO_PROXY still counts per host: this one goes direct (and fails: the name does not resolve)
+        with pytest.raises(SecureAppError, match="Cannot connect to excluded.invalid"):
+            client.request("GET", "http://excluded.invalid/b")
+        assert len(proxy.targets) == 2
+    finally:
+        proxy.shutdown()
