@@ -2,6 +2,7 @@
 shapes of the services."""
 from __future__ import annotations
 
+import contextvars
 import datetime
 import json
 import uuid
@@ -15,6 +16,9 @@ from .store import Store
 from .tokens import TokenError, TokenIssuer
 
 SERVICES = ("login", "graph", "management", "partner_center", "vault", "test")
+# The id of the request being answered (set by the server for each request), so that an error body
+# names the same id as the response's header, as Graph's innerError does.
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
 @dataclass
@@ -71,7 +75,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 # Entra ID ------------------------------------------------------------------------------------
 def aad_error(sandbox: Sandbox, status: int, error: str, code: int, message: str,
               suberror: str | None = None) -> web.Response:
-    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    trace_id, correlation_id = REQUEST_ID.get() or str(uuid.uuid4()), str(uuid.uuid4())
     timestamp = datetime.datetime.fromtimestamp(sandbox.now(), datetime.timezone.utc)
     stamp = timestamp.strftime("%Y-%m-%d %H:%M:%SZ")
     body: dict[str, Any] = {
@@ -92,7 +96,7 @@ def aad_error(sandbox: Sandbox, status: int, error: str, code: int, message: str
 # Graph and Partner Center style errors ---------------------------------------------------------
 def graph_error(sandbox: Sandbox, status: int, code: str, message: str,
                 headers: dict[str, str] | None = None) -> web.Response:
-    request_id = str(uuid.uuid4())
+    request_id = REQUEST_ID.get() or str(uuid.uuid4())
     return json_response({"error": {"code": code, "message": message, "innerError": {
         "date": utc_iso(sandbox.now()), "request-id": request_id, "client-request-id": request_id}}},
         status, headers)

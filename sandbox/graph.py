@@ -24,7 +24,13 @@ WRITE_GROUPS = {"Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.A
 ADMIN_ROLES = {"Global Administrator", "Application Administrator", "Cloud Application Administrator"}
 APPLICATION_FIELDS = {"displayName", "signInAudience", "requiredResourceAccess", "web", "publicClient",
                       "isFallbackPublicClient", "tags", "notes", "identifierUris", "spa", "description", "info"}
-FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
+# The $filter forms these collections support: "field eq 'v'" and "startswith(field,'v')", joined
+# with "and" (case-insensitive on values, as Graph compares these string properties).
+CLAUSE = re.compile(r"\s*(?:(?P<field>\w+)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
+                    r"|startswith\(\s*(?P<sfield>\w+)\s*,\s*'(?P<svalue>(?:[^']|'')*)'\s*\))\s*", re.IGNORECASE)
+AND = re.compile(r"and\b", re.IGNORECASE)
+SIGN_IN_AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount",
+                     "PersonalMicrosoftAccount"}
 
 
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
@@ -91,11 +97,49 @@ def apply_filter(request: web.Request, items: list[dict[str, Any]]) -> list[dict
     expression = request.query.get("$filter")
     if not expression:
         return items
-    match = FILTER.match(expression)
-    if not match:
+    clauses = parse_filter(expression)
+    if clauses is None:
         return bad_request(sandbox_of(request), f"Invalid filter clause: {expression}")
-    field, value = match.group(1), match.group(2).replace("''", "'")
-    return [item for item in items if str(item.get(field, "")).lower() == value.lower()]
+
+    def matches(item: dict[str, Any]) -> bool:
+        for kind, field, value in clauses:
+            actual = str(item.get(field, "") or "").lower()
+            if (kind == "eq" and actual != value.lower()) or (kind == "startswith" and not actual.startswith(value.lower())):
+                return False
+        return True
+    return [item for item in items if matches(item)]
+
+
+def parse_filter(expression: str) -> list[tuple[str, str, str]] | None:
+    """[(eq|startswith, field, value)], or None when the expression is not of the supported forms."""
+    clauses, position = [], 0
+    while True:
+        match = CLAUSE.match(expression, position)
+        if not match:
+            return None
+        if match.group("field"):
+            clauses.append(("eq", match.group("field"), match.group("value").replace("''", "'")))
+        else:
+            clauses.append(("startswith", match.group("sfield"), match.group("svalue").replace("''", "'")))
+        position = match.end()
+        if position == len(expression):
+            return clauses
+        joined = AND.match(expression, position)
+        if not joined:
+            return None
+        position = joined.end()
+
+
+def invalid_application_value(body: dict[str, Any]) -> str | None:
+    """The first value Graph would refuse in an application body (enumerated string values)."""
+    audience = body.get("signInAudience")
+    if audience is not None and audience not in SIGN_IN_AUDIENCES:
+        return "Invalid value specified for property 'signInAudience' of resource 'Application'."
+    for entry in body.get("requiredResourceAccess") or []:
+        for access in (entry or {}).get("resourceAccess") or []:
+            if (access or {}).get("type") not in ("Scope", "Role"):
+                return "Invalid value specified for property 'type' of resource 'ResourceAccess'."
+    return None
 
 
 async def body_json(request: web.Request) -> dict[str, Any] | None:
@@ -139,6 +183,8 @@ async def create_application(request, sandbox: Sandbox, caller: Caller):
     if unknown:
         return bad_request(sandbox, f"Property '{sorted(unknown)[0]}' does not exist on type "
                                     "'microsoft.graph.application'.")
+    if invalid_application_value(body):
+        return bad_request(sandbox, invalid_application_value(body))
     tenant = sandbox.store.tenant(caller.tenant_id)
     app = {
         "id": str(uuid.uuid4()), "appId": str(uuid.uuid4()), "createdDateTime": utc_iso(sandbox.now()),
@@ -184,6 +230,8 @@ async def update_application(request, sandbox: Sandbox, caller: Caller):
     if unknown:
         return bad_request(sandbox, f"Property '{sorted(unknown)[0]}' does not exist on type "
                                     "'microsoft.graph.application'.")
+    if invalid_application_value(body):
+        return bad_request(sandbox, invalid_application_value(body))
     for key, value in body.items():
         if key in ("web", "publicClient", "spa") and isinstance(value, dict):
             app.setdefault(key, {}).update(value)

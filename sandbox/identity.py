@@ -7,7 +7,7 @@ import hashlib
 import json
 import secrets
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import unquote_plus, urlencode, urlparse
 
 from aiohttp import web
 
@@ -45,6 +45,32 @@ def resolve_tenant(sandbox: Sandbox, segment: str) -> dict[str, Any] | None:
     if segment.lower() in TENANT_ALIASES:
         return {"id": segment.lower(), "alias": True, "cloud": "AzureCloud", "kind": "alias"}
     return sandbox.store.tenant(segment)
+
+
+def require_parameter(form: dict[str, str], name: str) -> str:
+    """Entra answers a missing required parameter with AADSTS900144, whichever it is."""
+    value = form.get(name)
+    if not value:
+        raise Refusal(400, "invalid_request", 900144,
+                      f"The request body must contain the following parameter: '{name}'.")
+    return value
+
+
+def basic_client_credentials(request: web.Request, form: dict[str, str]) -> dict[str, str]:
+    """client_secret_basic (RFC 6749 section 2.3.1): id and secret, each form-urlencoded, in an
+    HTTP Basic header; the identity platform advertises it and takes it like the form fields."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return form
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        client_id, _colon, secret = decoded.partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(401, "invalid_client", 7000215, "Invalid client secret provided.") from None
+    form = dict(form)
+    form.setdefault("client_id", unquote_plus(client_id))
+    form["client_secret"] = unquote_plus(secret)
+    return form
 
 
 def require_tenant(sandbox: Sandbox, segment: str) -> dict[str, Any]:
@@ -276,7 +302,6 @@ def user_token_response(sandbox: Sandbox, *, tenant_id: str, home_tenant_id: str
         body["refresh_token"] = new_refresh_token(
             sandbox, client_id=app["appId"], user_id=user["id"], home_tenant_id=home_tenant_id, mfa=mfa,
             confidential=confidential)
-        body["refresh_token_expires_in"] = REFRESH_INACTIVE_SECONDS
     if "openid" in oidc:
         body["id_token"] = sandbox.issuer.id_token(tenant_id=home_tenant_id, client_id=app["appId"], user=user,
                                                    nonce=nonce)
@@ -344,6 +369,8 @@ async def openid_configuration(request: web.Request) -> web.Response:
     try:
         tenant = require_tenant(sandbox, segment)
     except Refusal as refusal:
+        # The discovery document says invalid_tenant; the token endpoint says invalid_request.
+        refusal.args_ = (refusal.args_[0], "invalid_tenant") + refusal.args_[2:]
         return refusal.response(sandbox)
     base = sandbox.urls["login"]
     path_tenant = segment if tenant.get("alias") else tenant["id"]
@@ -388,7 +415,9 @@ async def token(request: web.Request) -> web.Response:
         if "resource" in form:
             raise Refusal(400, "invalid_request", 901002, "The 'resource' request parameter is not supported.")
         tenant = require_tenant(sandbox, request.match_info["tenant"])
-        grant_type = form.get("grant_type", "")
+        form = basic_client_credentials(request, form)
+        grant_type = require_parameter(form, "grant_type")
+        require_parameter(form, "client_id")
         handler = GRANTS.get(grant_type)
         if handler is None:
             raise Refusal(400, "unsupported_grant_type", 70003,
@@ -401,11 +430,14 @@ async def token(request: web.Request) -> web.Response:
 
 async def grant_authorization_code(sandbox: Sandbox, tenant: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     app_home, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
-    row = sandbox.store.one("SELECT * FROM auth_codes WHERE hash=?", (hash_secret(form.get("code", "")),))
+    row = sandbox.store.one("SELECT * FROM auth_codes WHERE hash=?", (hash_secret(require_parameter(form, "code")),))
     invalid = Refusal(400, "invalid_grant", 70008,
-                      "The provided authorization code or refresh token has expired due to inactivity or has "
-                      "already been redeemed. Send a new interactive authorization request for this user and resource.")
-    if row is None or row["used"] or row["expires"] < sandbox.now():
+                      "The provided authorization code or refresh token has expired due to inactivity. Send a new "
+                      "interactive authorization request for this user and resource.")
+    if row is not None and row["used"]:
+        raise Refusal(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry "
+                      "with a new valid code or use an existing refresh token.")
+    if row is None or row["expires"] < sandbox.now():
         raise invalid
     data = json.loads(row["data"])
     if data["client_id"] != app["appId"]:
@@ -428,13 +460,14 @@ async def grant_authorization_code(sandbox: Sandbox, tenant: dict[str, Any], for
     home = data["user_tenant_id"]
     names = delegated_names(sandbox, home, app, user, resource_key, names)
     return user_token_response(sandbox, tenant_id=home, home_tenant_id=home, app=app, user=user,
-                               resource_key=resource_key, names=names, oidc=oidc | {"offline_access"},
+                               resource_key=resource_key, names=names, oidc=oidc,
                                mfa=bool(data["mfa"]), confidential=confidential, nonce=data.get("nonce"))
 
 
 async def grant_refresh_token(sandbox: Sandbox, tenant: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     app_home, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
-    value = form.get("refresh_token", "")
+    value = require_parameter(form, "refresh_token")
+    require_parameter(form, "scope")
     malformed = Refusal(400, "invalid_grant", 70000, "Provided grant is invalid or malformed.")
     if not value.startswith(REFRESH_TOKEN_PREFIX):
         raise malformed
@@ -449,7 +482,9 @@ async def grant_refresh_token(sandbox: Sandbox, tenant: dict[str, Any], form: di
         raise Refusal(400, "invalid_grant", 70008,
                       f"The provided authorization code or refresh token {reason}. Send a new interactive "
                       "authorization request for this user and resource.")
-    if sandbox.now() - row["last_used"] > REFRESH_INACTIVE_SECONDS:
+    # Each refresh token's own window runs from its issue: using it gives a new token (rotation)
+    # and does not make the old one last longer.
+    if sandbox.now() - row["issued"] > REFRESH_INACTIVE_SECONDS:
         raise Refusal(400, "invalid_grant", 700082,
                       "The refresh token has expired due to inactivity. The token was issued on "
                       f"{int(row['issued'])} and was inactive for 90.00:00:00.")
@@ -469,7 +504,7 @@ async def grant_refresh_token(sandbox: Sandbox, tenant: dict[str, Any], form: di
     sandbox.store.execute("UPDATE refresh_tokens SET last_used=? WHERE hash=?", (sandbox.now(), row["hash"]))
     # Entra rotates: each refresh returns a new token; the old one stays valid until it ages out.
     return user_token_response(sandbox, tenant_id=target, home_tenant_id=row["home_tenant_id"], app=app, user=user,
-                               resource_key=resource_key, names=names, oidc=oidc | {"offline_access"},
+                               resource_key=resource_key, names=names, oidc=oidc,
                                mfa=bool(row["mfa"]), confidential=confidential)
 
 
@@ -487,7 +522,7 @@ async def grant_client_credentials(sandbox: Sandbox, tenant: dict[str, Any], for
                       f"Application with identifier '{app['appId']}' was not found in the directory "
                       f"'{tenant['id']}'. This can happen if the application has not been installed by the "
                       "administrator of the tenant.")
-    scope = form.get("scope", "")
+    scope = require_parameter(form, "scope")
     if not scope.endswith("/.default") or len(scope.split()) != 1:
         raise Refusal(400, "invalid_scope", 1002012,
                       f"The provided value for scope {scope} is not valid. Client credential flows must have a scope "
@@ -503,13 +538,14 @@ async def grant_client_credentials(sandbox: Sandbox, tenant: dict[str, Any], for
     sandbox.store.execute("INSERT INTO issued_tokens VALUES(?, 'application', ?, ?, ?, ?, ?, ?)",
                           (jti, app["appId"], sp["id"], tenant["id"], identifier, " ".join(roles), sandbox.now()))
     sandbox.count("tokens_issued")
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-            "access_token": access_token, "scope": scope}
+    # The identity platform returns no scope for client credentials (the roles are in the token).
+    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token}
 
 
 async def grant_device_code(sandbox: Sandbox, tenant: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     app_home, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
-    row = sandbox.store.one("SELECT * FROM device_codes WHERE hash=?", (hash_secret(form.get("device_code", "")),))
+    row = sandbox.store.one("SELECT * FROM device_codes WHERE hash=?",
+                            (hash_secret(require_parameter(form, "device_code")),))
     if row is None:
         raise Refusal(400, "bad_verification_code", 70019, "Verification code is invalid.")
     if row["expires"] < sandbox.now():
@@ -530,7 +566,7 @@ async def grant_device_code(sandbox: Sandbox, tenant: dict[str, Any], form: dict
     resource_key, names, oidc = parse_scopes(sandbox, data["scope"])
     names = delegated_names(sandbox, home, app, user, resource_key, names)
     return user_token_response(sandbox, tenant_id=home, home_tenant_id=home, app=app, user=user,
-                               resource_key=resource_key, names=names, oidc=oidc | {"offline_access"},
+                               resource_key=resource_key, names=names, oidc=oidc,
                                mfa=bool(row["mfa"]), confidential=confidential)
 
 
@@ -724,8 +760,8 @@ async def devicecode(request: web.Request) -> web.Response:
     try:
         tenant = require_tenant(sandbox, request.match_info["tenant"])
         cross_cloud_check(tenant, False)
-        _home, app = require_app(sandbox, form.get("client_id", ""), tenant["id"])
-        parse_scopes(sandbox, form.get("scope", ""))
+        _home, app = require_app(sandbox, require_parameter(form, "client_id"), tenant["id"])
+        parse_scopes(sandbox, require_parameter(form, "scope"))
     except Refusal as refusal:
         return refusal.response(sandbox)
     device_code = secrets.token_urlsafe(48)

@@ -14,6 +14,10 @@ from .tokens import TokenError
 
 NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 RETENTION_DAYS = 90
+# The api-versions the Key Vault service knows (the SDK's ApiVersion values); any other is refused.
+API_VERSIONS = frozenset({"2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01", "2026-04-01"})
+# A secret's value is limited to 25 KB.
+MAX_VALUE_BYTES = 25 * 1024
 
 
 def kv_error(status: int, code: str, message: str, inner: str | None = None,
@@ -89,6 +93,9 @@ def authorize(permission: str):
             sandbox = sandbox_of(request)
             if "api-version" not in request.query:
                 return kv_error(400, "BadParameter", "The request URI contains an invalid or missing api-version.")
+            if request.query["api-version"] not in API_VERSIONS:
+                return kv_error(400, "BadParameter", f"The specified version ({request.query['api-version']}) is "
+                                "not recognized. Consider using the latest supported version (2026-04-01).")
             if not request.headers.get("Authorization"):
                 return challenge(sandbox, "AKV10000: Request is missing a Bearer or PoP token.")
             try:
@@ -127,6 +134,9 @@ async def set_secret(request: web.Request, vault: Vault) -> web.Response:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("value"), str):
         return kv_error(400, "BadParameter", "Property value is required and must be a string.")
+    if len(body["value"].encode()) > MAX_VALUE_BYTES:
+        return kv_error(400, "BadParameter", f"Secret value exceeds the maximum size of {MAX_VALUE_BYTES} bytes "
+                        "(25 KB).")
     attributes = body.get("attributes") or {}
     now = int(vault.sandbox.now())
     version = uuid.uuid4().hex
@@ -254,6 +264,7 @@ def routes() -> list[web.RouteDef]:
         web.put("/secrets/{name}", set_secret),
         web.delete("/secrets/{name}", delete_secret),
         web.get("/secrets/{name}/versions", list_versions),
+        web.get("/secrets/{name}", get_secret),  # the version segment is optional
         web.get("/secrets/{name}/{version:[^/]*}", get_secret),
         web.patch("/secrets/{name}/{version:[^/]*}", update_secret),
         web.get("/deletedsecrets", list_deleted),

@@ -10,13 +10,14 @@ import re
 import signal
 import socket
 import ssl
+import uuid
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from . import arm, graph, identity, keyvault, partnercenter, testapi
-from .context import SERVICES, Sandbox, aad_error, json_response
+from .context import REQUEST_ID, SERVICES, Sandbox, aad_error, json_response
 from .pki import Pki
 from .seed import apply_seed, load_seed
 from .store import Store
@@ -82,11 +83,38 @@ def fault_middleware(service: str):
                 if rule.get("status"):
                     sandbox.count(f"faults_{rule['status']}")
                     return injected_error(sandbox, service, int(rule["status"]), rule.get("retry_after"))
+        request_id = str(uuid.uuid4())
+        REQUEST_ID.set(request_id)
         response = await handler(request)
         if service in COUNTED_WRITES and request.method in WRITE_METHODS and response.status < 400:
             sandbox.store.record_write(service, request.method, request.path, response.status)
+        add_correlation_headers(service, request, response, request_id)
         return response
     return middleware
+
+
+def add_correlation_headers(service: str, request: web.Request, response: web.StreamResponse,
+                            request_id: str) -> None:
+    """The ids each service returns so that support can find a request: Graph's request-id and
+    the caller's client-request-id echoed (or the same id); Key Vault's and the identity
+    platform's x-ms-request-id; Resource Manager's x-ms-request-id and correlation id; Partner
+    Center echoes MS-RequestId and MS-CorrelationId."""
+    headers = response.headers
+    if service == "graph":
+        headers["request-id"] = request_id
+        headers["client-request-id"] = request.headers.get("client-request-id", request_id)
+    elif service in ("vault", "login"):
+        headers["x-ms-request-id"] = request_id
+        if request.headers.get("x-ms-client-request-id"):
+            headers["x-ms-client-request-id"] = request.headers["x-ms-client-request-id"]
+        if service == "login" and request.headers.get("client-request-id"):
+            headers["client-request-id"] = request.headers["client-request-id"]
+    elif service == "management":
+        headers["x-ms-request-id"] = request_id
+        headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id", request_id)
+    elif service == "partner_center":
+        headers["MS-RequestId"] = request.headers.get("MS-RequestId", request_id)
+        headers["MS-CorrelationId"] = request.headers.get("MS-CorrelationId", request_id)
 
 
 def bind(port: int) -> socket.socket:

@@ -132,7 +132,8 @@ async def refresh_tokens(request: web.Request) -> web.Response:
     elif action == "expire":
         sql = f"UPDATE refresh_tokens SET revoked=2 WHERE {where}"
     elif action == "inactive":
-        sql = f"UPDATE refresh_tokens SET last_used=last_used-{identity.REFRESH_INACTIVE_SECONDS + 86400} WHERE {where}"
+        sql = (f"UPDATE refresh_tokens SET issued=issued-{identity.REFRESH_INACTIVE_SECONDS + 86400}, "
+               f"last_used=last_used-{identity.REFRESH_INACTIVE_SECONDS + 86400} WHERE {where}")
     else:
         return json_response({"error": f"unknown action {action}"}, 400)
     return json_response({"affected": sandbox.store.execute(sql, params).rowcount})

@@ -36,6 +36,10 @@ class TokenIssuer:
     def issuer(self, tenant_id: str) -> str:
         return f"{self.login_base}/{tenant_id}/v2.0"
 
+    @staticmethod
+    def v1_issuer(tenant_id: str) -> str:
+        return f"https://sts.windows.net/{tenant_id}/"
+
     def jwks(self) -> dict[str, Any]:
         numbers = self.public_key.public_numbers()
         return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.key_id, "x5t": self.key_id,
@@ -50,19 +54,23 @@ class TokenIssuer:
         now = int(self.clock())
         lifetime = ACCESS_TOKEN_SECONDS + random.randint(0, 600)
         jti = uuid.uuid4().hex
+        # Graph, Partner Center, Resource Manager and Key Vault take v1.0 access tokens (their
+        # registrations accept version 1), whatever endpoint issued them: the v1 issuer
+        # sts.windows.net, ver 1.0, appid and appidacr rather than azp and azpacr.
         claims: dict[str, Any] = {
-            "aud": audience, "iss": self.issuer(tenant_id), "iat": now, "nbf": now, "exp": now + lifetime,
-            "tid": tenant_id, "oid": subject["id"], "sub": subject["id"], "appid": client_id, "azp": client_id,
-            "ver": "2.0", "uti": jti,
+            "aud": audience, "iss": self.v1_issuer(tenant_id), "iat": now, "nbf": now, "exp": now + lifetime,
+            "tid": tenant_id, "oid": subject["id"], "sub": subject["id"], "appid": client_id, "appidacr": "1",
+            "ver": "1.0", "uti": jti,
         }
         if scopes is not None:  # delegated (app + user)
             claims["scp"] = " ".join(scopes)
             claims["upn"] = subject.get("userPrincipalName")
+            claims["unique_name"] = subject.get("userPrincipalName")
             claims["name"] = subject.get("displayName")
             claims["amr"] = ["pwd", "mfa"] if mfa else ["pwd"]
             claims["idtyp"] = "user"
             if home_tenant_id and home_tenant_id != tenant_id:
-                claims["idp"] = self.issuer(home_tenant_id)
+                claims["idp"] = self.v1_issuer(home_tenant_id)
         else:
             claims["roles"] = roles or []
             claims["idtyp"] = "app"

@@ -36,6 +36,31 @@ ensure_venv() {
     export PATH="$VENV/bin:$PATH"
 }
 
+# A second environment with the lower bound of every runtime dependency (requirements.txt with >=
+# read as ==), for the sandbox conformance tests: the sandbox must satisfy the oldest msal,
+# azure-identity and azure-keyvault-secrets the collection supports as well as the newest.
+FLOOR_VENV="$VENV-floor"
+ensure_floor_venv() {
+    if [ ! -x "$FLOOR_VENV/bin/python" ]; then
+        echo "== creating $FLOOR_VENV (lower bounds of requirements.txt)"
+        "$PYTHON" -m venv "$FLOOR_VENV"
+    fi
+    local stamp="$FLOOR_VENV/.requirements.sha256"
+    local wanted
+    wanted=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "== installing the lower bounds into $FLOOR_VENV"
+        local pins
+        pins=$(mktemp)
+        grep -v '^#' "$ROOT/requirements.txt" | sed 's/>=/==/' > "$pins"
+        # What the sandbox and pytest need, at the versions tests/requirements.txt allows.
+        grep -E '^(aiohttp|cryptography|pytest|pyyaml)' "$ROOT/tests/requirements.txt" >> "$pins"
+        "$FLOOR_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$pins"
+        rm -f "$pins"
+        echo "$wanted" > "$stamp"
+    fi
+}
+
 # ansible looks collections up by namespace/name: a copy of the tracked files under
 # ansible_collections/partnercenter/secure_app, outside this repository (inside it, ansible-test
 # would ask this repository's git which files exist, and the copy is ignored there).

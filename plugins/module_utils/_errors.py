@@ -47,3 +47,17 @@ def unexpected_error_sentence(exc: BaseException, where: str) -> str:
     return (f"{where} stopped on an unexpected {type(exc).__name__}; its details are withheld because they may "
             "hold a value given to the task. Check the task's values (a token or secret with extra characters, "
             "a malformed URL); if they are right, report this with the task, without its secrets.")
+
+
+# The ids Microsoft support asks for, in the order they are named when a service gave several.
+SUPPORT_IDS = ("request-id", "x-ms-request-id", "MS-CorrelationId", "correlation_id")
+
+
+def with_support_id(message: str, details: dict[str, Any]) -> str:
+    """The sentence with the service's request or correlation id before its final period, so a
+    user can quote it to Microsoft support."""
+    for key in SUPPORT_IDS:
+        if details.get(key):
+            label = "correlation id" if "orrelation" in key else "request id"
+            return f"{message.rstrip('.')} ({label} {details[key]})."
+    return message

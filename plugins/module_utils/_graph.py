@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ._clouds import Cloud
-from ._errors import SecureAppError
+from ._errors import SecureAppError, with_support_id
 from ._http import HttpClient, json_body, same_origin_link, service_error
 
 # After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
@@ -40,12 +40,14 @@ class Graph:
     def _error(self, action: str, response) -> SecureAppError:
         error = service_error(action, response)
         if response.status_code == 401:
-            error.message = (f"Failed to {action}: Microsoft Graph refused the access token ({error.code}): get a "
-                             f"token for {self.cloud.graph} in the partner tenant.")
+            error.message = with_support_id(
+                f"Failed to {action}: Microsoft Graph refused the access token ({error.code}): get a token for "
+                f"{self.cloud.graph} in the partner tenant.", error.details)
         elif response.status_code == 403:
-            error.message = (f"Failed to {action}: permission denied by Microsoft Graph ({error.code}): sign in as "
-                             "a Global Administrator (or Application Administrator) of the partner tenant, with "
-                             "Application.ReadWrite.All or Directory.AccessAsUser.All.")
+            error.message = with_support_id(
+                f"Failed to {action}: permission denied by Microsoft Graph ({error.code}): sign in as a Global "
+                "Administrator (or Application Administrator) of the partner tenant, with Application.ReadWrite.All "
+                "or Directory.AccessAsUser.All.", error.details)
         return error
 
     def _all(self, path: str, action: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:

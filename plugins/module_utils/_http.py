@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import urljoin, urlparse
 
-from ._errors import MissingLibraryError, SecureAppError
+from ._errors import MissingLibraryError, SecureAppError, with_support_id
 
 try:
     import requests
@@ -302,4 +302,5 @@ def service_error(action: str, response: "requests.Response") -> SecureAppError:
     text = f"Failed to {action}: HTTP {response.status_code}"
     if code or message:
         text += f" {code or ''} {message or ''}".rstrip()
-    return SecureAppError(text.rstrip(".") + ".", code=code, status=response.status_code, details=details)
+    return SecureAppError(with_support_id(text.rstrip(".") + ".", details), code=code, status=response.status_code,
+                          details=details)

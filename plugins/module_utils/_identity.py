@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ._clouds import CLOUD_BY_INSTANCE, Cloud
-from ._errors import MissingLibraryError, SecureAppError
+from ._errors import MissingLibraryError, SecureAppError, with_support_id
 from ._http import HttpClient, json_body
 
 try:
@@ -98,8 +98,9 @@ def explain(result: dict[str, Any], *, tenant: str, client_id: str, cloud: Cloud
         description = str(result.get("error_description") or result.get("error") or "unknown error")
         first_line = description.split(" Trace ID:", maxsplit=1)[0].splitlines()[0]
         message = f"Sign-in to tenant {tenant} failed: {first_line} (see the AADSTS code at https://login.microsoftonline.com/error)."
-    return SecureAppError(message, code=f"AADSTS{code}" if code is not None else str(result.get("error")),
-                          details={k: result[k] for k in ("correlation_id", "trace_id") if result.get(k)})
+    details = {k: result[k] for k in ("correlation_id", "trace_id") if result.get(k)}
+    return SecureAppError(with_support_id(message, details),
+                          code=f"AADSTS{code}" if code is not None else str(result.get("error")), details=details)
 
 
 def unverified_claims(token: str | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ._clouds import Cloud
-from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence
+from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence, with_support_id
 from ._http import HttpClient, RetryWaitExceeded
 
 try:
@@ -167,17 +167,18 @@ class KeyVault:
             request_id = _request_id(exc)
             details = {"x-ms-request-id": request_id} if request_id else {}
             if exc.status_code == 403:
-                return SecureAppError(
+                return SecureAppError(with_support_id(
                     f"{what}: access denied by {self.vault_url} for this principal ({self.credential_kind}): grant "
-                    "it secret permissions (an access policy or the 'Key Vault Secrets Officer' role).",
+                    "it secret permissions (an access policy or the 'Key Vault Secrets Officer' role).", details),
                     code=code or "Forbidden", status=403, details=details)
             if exc.status_code == 401:
-                return SecureAppError(
+                return SecureAppError(with_support_id(
                     f"{what}: {self.vault_url} refused the token: use a token for the vault's resource in the "
-                    "vault's tenant.", code=code or "Unauthorized", status=401, details=details)
+                    "vault's tenant.", details), code=code or "Unauthorized", status=401, details=details)
             message = getattr(getattr(exc, "error", None), "message", None) or exc.reason or ""
-            return SecureAppError(f"{what} in {self.vault_url}: HTTP {exc.status_code} {code or ''} {message}"
-                                  .rstrip(), code=code, status=exc.status_code, details=details)
+            text = f"{what} in {self.vault_url}: HTTP {exc.status_code} {code or ''} {message}".rstrip()
+            return SecureAppError(with_support_id(text.rstrip(".") + ".", details), code=code,
+                                  status=exc.status_code, details=details)
         if isinstance(exc, ValueError) and "secret" in str(exc).lower() and "name" in str(exc).lower():
             return SecureAppError(f"{what}: the secret name is not valid: use 1-127 letters, digits and dashes.")
         return SecureAppError(unexpected_error_sentence(exc, f"{what}:"))

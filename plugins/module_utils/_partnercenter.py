@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from ._clouds import Cloud
-from ._errors import SecureAppError
+from ._errors import SecureAppError, with_support_id
 from ._http import HttpClient, json_body, same_origin_link, service_error
 
 CUSTOMER_PAGE_SIZE = 500
@@ -37,13 +37,14 @@ class PartnerCenter:
         error = service_error(action, response)
         body = json_body(response) or {}
         if response.status_code == 401 and "MFA" in str(body.get("description", "")):
-            error.message = (f"Failed to {action}: Partner Center requires multi-factor authentication, and the "
-                             "refresh token was issued without it: run the consent again with an account that "
-                             "completes MFA.")
+            error.message = with_support_id(
+                f"Failed to {action}: Partner Center requires multi-factor authentication, and the refresh token "
+                "was issued without it: run the consent again with an account that completes MFA.", error.details)
             error.code = "mfa_required"
         elif response.status_code == 401:
-            error.message = (f"Failed to {action}: Partner Center refused the access token: use a token for "
-                             f"{self.base.rsplit('/v1', 1)[0]} issued in the partner tenant.")
+            error.message = with_support_id(
+                f"Failed to {action}: Partner Center refused the access token: use a token for "
+                f"{self.base.rsplit('/v1', 1)[0]} issued in the partner tenant.", error.details)
         return error
 
     def organization_profile(self) -> dict[str, Any]:

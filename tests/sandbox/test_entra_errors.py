@@ -40,7 +40,7 @@ def fresh(graph, ep, authority):
 
 def test_unknown_tenant(http, ep):
     response = http.get(f"{ep['cloud']['login']}/nosuchtenant.onmicrosoft.com/v2.0/.well-known/openid-configuration")
-    assert_entra_error(response, 400, "invalid_request", 90002)
+    assert_entra_error(response, 400, "invalid_tenant", 90002)  # discovery; the token endpoint says invalid_request
     with pytest.raises(ValueError, match="nosuchtenant"):
         msal.PublicClientApplication(catalog.AZURE_CLI_APP_ID, instance_discovery=False,
                                      authority=f"{ep['cloud']['login']}/nosuchtenant.onmicrosoft.com")

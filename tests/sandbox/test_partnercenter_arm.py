@@ -22,7 +22,7 @@ def test_organization_profile(pc, ep):
                      headers={"MS-CorrelationId": "corr-1"})
     assert profile.status_code == 200
     assert profile.json()["tenantId"] == ep["partner_tenant_id"]
-    assert profile.headers["MS-CorrelationId"] == "corr-1"
+    assert profile.headers["MS-CorrelationId"] == "corr-1" and profile.headers["MS-RequestId"]
 
 
 def test_customers_with_continuation_paging(pc, ep):
@@ -67,8 +67,9 @@ def test_resource_manager(ep, consented, http):
     headers = {"Authorization": "Bearer " + token["access_token"]}
     url = ep["cloud"]["resource_manager"]
     assert http.get(url + "/subscriptions", headers=headers).status_code == 400  # api-version is required
-    partner = http.get(url + "/subscriptions?api-version=2022-12-01", headers=headers).json()
-    assert partner["value"] == []
+    answer = http.get(url + "/subscriptions?api-version=2022-12-01", headers=headers)
+    partner = answer.json()
+    assert partner["value"] == [] and answer.headers["x-ms-request-id"]
     tenants = http.get(url + "/tenants?api-version=2022-12-01", headers=headers).json()["value"]
     assert tenants[0]["tenantId"] == ep["partner_tenant_id"]
     dap = next(c for c in ep["customers"] if c["relationship"] == "DAP")
