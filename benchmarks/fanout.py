@@ -67,25 +67,17 @@ ROLES = {"floor": run_floor, "exchange": run_exchange}
 
 # Set-up -----------------------------------------------------------------------------------------
 def set_up(sandbox, api) -> dict:
-    from conformance_helpers import consent, create_app, device_code_token
+    from conformance_helpers import consent, create_app, device_code_token, graph_session
     from sandbox import catalog
-    import requests
     ep = sandbox.endpoints
     authority = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}"
     os.environ["REQUESTS_CA_BUNDLE"] = ep["ca_bundle"]
     admin = device_code_token(api, authority, catalog.AZURE_CLI_APP_ID, [ep["cloud"]["graph"] + "/.default"],
                               ep["accounts"]["admin"]["upn"])
-    session = requests.Session()
-    session.verify = ep["ca_bundle"]
-    session.headers["Authorization"] = "Bearer " + admin["access_token"]
-    base = ep["cloud"]["graph"] + "/v1.0"
-
-    class Graph:
-        def __getattr__(self, method):
-            return lambda path, **kw: session.request(method.upper(), base + path, timeout=60, **kw)
-    app = create_app(Graph(), "SAM benchmark")
-    session.post(f"{base}/groups/{ep['admin_agents_group_id']}/members/$ref",
-                 json={"@odata.id": f"{base}/directoryObjects/{app['sp_id']}"}).raise_for_status()
+    graph = graph_session(ep, admin["access_token"])
+    app = create_app(graph, "SAM benchmark")
+    graph.post(f"/groups/{ep['admin_agents_group_id']}/members/$ref", json={
+        "@odata.id": f"{ep['cloud']['graph']}/v1.0/directoryObjects/{app['sp_id']}"}).raise_for_status()
     result, _client = consent(ep, authority, app)
     vault = _vault(ep)
     for name, value in (("app-id", app["app_id"]), ("tenant-id", ep["partner_tenant_id"]),

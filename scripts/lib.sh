@@ -18,47 +18,46 @@ else
     VENV="$ROOT/.venv-$PY_VERSION"
 fi
 
-# Create the environment once; reinstall only when a requirements file changed.
-ensure_venv() {
-    if [ ! -x "$VENV/bin/python" ]; then
-        echo "== creating $VENV with $PYTHON ($PY_VERSION)"
-        "$PYTHON" -m venv "$VENV"
+# Create a virtual environment once, and install requirement files into it again only when they
+# change.
+prepare_venv() {
+    local venv=$1
+    shift
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "== creating $venv with $PYTHON ($PY_VERSION)"
+        "$PYTHON" -m venv "$venv"
     fi
-    local stamp="$VENV/.requirements.sha256"
-    local wanted
-    wanted=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+    local stamp="$venv/.requirements.sha256" wanted file
+    wanted=$(cat "$@" | sha256sum | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-        echo "== installing requirements into $VENV"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt"
+        echo "== installing requirements into $venv"
+        local arguments=()
+        for file in "$@"; do
+            arguments+=(-r "$file")
+        done
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${arguments[@]}"
         echo "$wanted" > "$stamp"
     fi
+}
+
+ensure_venv() {
+    prepare_venv "$VENV" "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt"
     export PATH="$VENV/bin:$PATH"
 }
 
 # A second environment with the lower bound of every runtime dependency (requirements.txt with >=
 # read as ==), for the sandbox conformance tests: the sandbox must satisfy the oldest msal,
-# azure-identity and azure-keyvault-secrets the collection supports as well as the newest.
+# azure-identity and azure-keyvault-secrets the collection supports as well as the newest. The
+# sandbox and pytest come at the versions tests/requirements.txt allows.
 FLOOR_VENV="$VENV-floor"
 ensure_floor_venv() {
-    if [ ! -x "$FLOOR_VENV/bin/python" ]; then
-        echo "== creating $FLOOR_VENV (lower bounds of requirements.txt)"
-        "$PYTHON" -m venv "$FLOOR_VENV"
-    fi
-    local stamp="$FLOOR_VENV/.requirements.sha256"
-    local wanted
-    wanted=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-        echo "== installing the lower bounds into $FLOOR_VENV"
-        local pins
-        pins=$(mktemp)
-        grep -v '^#' "$ROOT/requirements.txt" | sed 's/>=/==/' > "$pins"
-        # What the sandbox and pytest need, at the versions tests/requirements.txt allows.
-        grep -E '^(aiohttp|cryptography|pytest|pyyaml)' "$ROOT/tests/requirements.txt" >> "$pins"
-        "$FLOOR_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$pins"
-        rm -f "$pins"
-        echo "$wanted" > "$stamp"
-    fi
+    mkdir -p "$FLOOR_VENV"
+    local pins="$FLOOR_VENV/lower-bounds.txt"
+    {
+        grep -v '^#' "$ROOT/requirements.txt" | sed 's/>=/==/'
+        grep -E '^(aiohttp|cryptography|pytest|pyyaml)' "$ROOT/tests/requirements.txt"
+    } > "$pins"
+    prepare_venv "$FLOOR_VENV" "$pins"
 }
 
 # ansible looks collections up by namespace/name: a copy of the tracked files under

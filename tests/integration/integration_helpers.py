@@ -18,3 +18,13 @@ def vault_client(ep, principal="automation"):
 def no_traceback(run):
     text = run.stdout + run.stderr
     assert "Traceback" not in text and "File \"/" not in text, text[-3000:]
+
+
+def failure(run) -> str:
+    """The sentence of a run's failed task, checked to be one line ending with a period, with no
+    traceback anywhere in the output."""
+    assert not run.ok, run
+    no_traceback(run)
+    message = run.failed_task()["msg"]
+    assert "\n" not in message and message.endswith("."), message
+    return message

@@ -14,15 +14,7 @@ import msal
 import pytest
 
 from conftest import role_variables
-from integration_helpers import no_traceback, vault_client
-
-
-def failure(run) -> str:
-    assert not run.ok, run
-    no_traceback(run)
-    message = run.failed_task()["msg"]
-    assert "\n" not in message and message.endswith("."), message
-    return message
+from integration_helpers import failure, no_traceback, vault_client
 
 
 def refresh_token_works(ep, app_id, secret, refresh_token, http) -> bool:

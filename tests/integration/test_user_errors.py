@@ -7,7 +7,7 @@ import re
 import msal
 import pytest
 
-from integration_helpers import no_traceback
+from integration_helpers import failure, no_traceback
 from sandbox.testing import auth_response, sign_in
 
 
@@ -16,14 +16,6 @@ def exchange(run_playbook, sam, **overrides):
                  "resources": ["graph"], "use_lookup": False}
     variables.update(overrides)
     return run_playbook("access_token.yml", variables)
-
-
-def failure(run) -> str:
-    assert not run.ok, run
-    no_traceback(run)
-    message = run.failed_task()["msg"]
-    assert "\n" not in message and message.endswith("."), message
-    return message
 
 
 @pytest.fixture()

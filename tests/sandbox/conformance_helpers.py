@@ -55,3 +55,16 @@ def consent(ep, authority, app, user="service", scopes=None, response_mode="form
     browser.verify = ep["ca_bundle"]
     result = sign_in(browser, flow["auth_uri"], account["upn"], account["password"], account.get("mfa_code"))
     return client.acquire_token_by_auth_code_flow(flow, auth_response(result)), client
+
+
+def graph_session(ep, access_token):
+    """Microsoft Graph v1.0 with a token: graph.get("/applications"), graph.post(...), ..."""
+    session = requests.Session()
+    session.verify = ep["ca_bundle"]
+    session.headers["Authorization"] = "Bearer " + access_token
+    base = ep["cloud"]["graph"] + "/v1.0"
+
+    class Graph:
+        def __getattr__(self, method):
+            return lambda path, **kw: session.request(method.upper(), base + path, timeout=60, **kw)
+    return Graph()

@@ -17,7 +17,7 @@ from sandbox import catalog  # noqa: E402
 from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conformance_helpers import consent, create_app, device_code_token  # noqa: E402
+from conformance_helpers import consent, create_app, device_code_token, graph_session  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -73,15 +73,7 @@ def admin_graph(ep, api, authority):
 
 @pytest.fixture(scope="session")
 def graph(ep, admin_graph):
-    session = requests.Session()
-    session.verify = ep["ca_bundle"]
-    session.headers["Authorization"] = "Bearer " + admin_graph["access_token"]
-    base = ep["cloud"]["graph"] + "/v1.0"
-
-    class Graph:
-        def __getattr__(self, method):
-            return lambda path, **kw: session.request(method.upper(), base + path, timeout=30, **kw)
-    return Graph()
+    return graph_session(ep, admin_graph["access_token"])
 
 
 @pytest.fixture(scope="session")
