@@ -1,11 +1,18 @@
 """python -m sandbox serve --state DIR [--port N] [--seed FILE] [--customers N] [--latency-ms N]
-[--auto-approve UPN[=CLIENT_ID]]"""
+[--auto-approve UPN[=CLIENT_ID]]
+
+python -m sandbox wait --state DIR [--timeout SECONDS]: until the sandbox serving DIR answers (its
+endpoints.json is written and its test API responds); exit 1 on time-out."""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import ssl
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from .server import serve
@@ -17,6 +24,21 @@ def parse_auto_approve(values: list[str]) -> list[dict[str, str]]:
         upn, _equals, client_id = value.partition("=")
         rules.append({"upn": upn, "client_id": client_id or None})
     return rules
+
+
+def wait_until_ready(state: Path, timeout: float) -> bool:
+    """endpoints.json appears once the listeners are bound; the test API answering proves it serves."""
+    deadline = time.monotonic() + timeout
+    endpoints_file = state / "endpoints.json"
+    while time.monotonic() < deadline:
+        try:
+            endpoints = json.loads(endpoints_file.read_text())
+            context = ssl.create_default_context(cafile=endpoints["ca_file"])
+            with urllib.request.urlopen(endpoints["test_api"] + "/sandbox/health", context=context, timeout=2):
+                return True
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.1)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--auto-approve", action="append", default=[], metavar="UPN[=CLIENT_ID]",
                      help="sign pending device codes in as UPN (for CLIENT_ID only, if given); repeatable")
     run.add_argument("--log-level", default="INFO")
+    wait = commands.add_parser("wait", help="wait until the sandbox serving --state answers")
+    wait.add_argument("--state", required=True, type=Path)
+    wait.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args(argv)
+    if args.command == "wait":
+        if wait_until_ready(args.state, args.timeout):
+            print(args.state / "endpoints.json")
+            return 0
+        print(f"sandbox: nothing answers for {args.state} after {args.timeout:g} s; is it running?", file=sys.stderr)
+        return 1
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     try:
