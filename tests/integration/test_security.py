@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -13,7 +14,7 @@ import time
 import msal
 import pytest
 
-from conftest import role_variables
+from conftest import ROOT, role_variables
 from integration_helpers import failure, no_traceback, vault_client
 
 
@@ -201,13 +202,21 @@ def test_a_vault_tls_failure_has_its_own_sentence(run_playbook, ep, tmp_path):
 
 
 # 9. Secret role options ------------------------------------------------------------------------
-def test_secret_role_options_are_not_printed_at_high_verbosity(run_playbook, ep):
-    marker = "Sup3rSecretVaultValue"
-    variables = dict(role_variables(ep, "spec"), partner_token_vault_client_secret=marker,
-                     partner_token_concurrency="many")
-    run = run_playbook("playbooks/daily.yml", variables, verbosity=3)
-    assert not run.ok
-    assert marker not in run.stdout + run.stderr + json.dumps(run.records)
+SECRET_OPTION = re.compile(r"(secret|token|code|password)$")
+
+
+def test_every_secret_role_option_is_no_log():
+    """Broken by: a role option that holds a secret without no_log in its argument spec (ansible-core
+    then treats its value as printable: in validation results and warnings of some versions)."""
+    import yaml
+    checked = []
+    for spec_file in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        for name, option in yaml.safe_load(spec_file.read_text())["argument_specs"]["main"]["options"].items():
+            if SECRET_OPTION.search(name) and option.get("type", "str") == "str":
+                checked.append(name)
+                assert option.get("no_log") is True, f"{spec_file.parent.parent.name}: {name} is not no_log"
+    assert {"onboard_admin_graph_token", "onboard_admin_vault_token", "onboard_admin_client_secret",
+            "onboard_consent_code", "partner_token_vault_client_secret"} <= set(checked)
 
 
 # 10. The sandbox's state -----------------------------------------------------------------------
