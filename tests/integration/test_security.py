@@ -15,7 +15,7 @@ import msal
 import pytest
 
 from conftest import ROOT, role_variables
-from integration_helpers import failure, no_traceback, vault_client
+from integration_helpers import failure, vault_client
 
 
 def refresh_token_works(ep, app_id, secret, refresh_token, http) -> bool:

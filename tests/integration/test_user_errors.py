@@ -7,7 +7,7 @@ import re
 import msal
 import pytest
 
-from integration_helpers import failure, no_traceback
+from integration_helpers import failure
 from sandbox.testing import auth_response, sign_in
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import warnings
 
 import jwt
-import pytest
 import msal
 import requests
 
