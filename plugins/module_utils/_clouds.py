@@ -23,8 +23,9 @@ MICROSOFT_LOGIN_HOSTS = frozenset({
 
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# A DNS name of two or more labels: letters, digits and inner hyphens, a top-level label of letters.
-DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+# A DNS name of two or more labels: letters, digits and inner hyphens.
+DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$")  # the top-level label: letters or punycode
 
 
 def check_tenant(value: Any, option: str = "tenant_id") -> str:

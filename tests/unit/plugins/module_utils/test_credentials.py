@@ -22,7 +22,7 @@ def test_a_credential_with_other_characters_is_refused_without_its_value(given):
 
 
 @pytest.mark.parametrize("tenant", ["3f2504e0-4f89-41d3-9a0c-0305e82c3301", "contoso.onmicrosoft.com",
-                                    "fabrikam.co.uk", "xn--bcher-kva.example"])
+                                    "fabrikam.co.uk", "xn--bcher-kva.example", "contoso.xn--p1ai"])
 def test_tenants_that_are_accepted(tenant):
     assert check_tenant(tenant) == tenant
 
