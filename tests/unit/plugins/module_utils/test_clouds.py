@@ -68,3 +68,50 @@ def test_missing_endpoints_are_named():
 def test_unknown_resource_key():
     with pytest.raises(SecureAppError, match="Unknown resource 'sharepoint'"):
         resolve_cloud(None).resource("sharepoint")
+
+
+@pytest.mark.parametrize("name,resource_manager,aad_graph,instance", [
+    ("AzureCloud", "https://management.azure.com", "https://graph.windows.net", "microsoftonline.com"),
+    ("AzureUSGovernment", "https://management.usgovcloudapi.net", "https://graph.windows.net", "microsoftonline.us"),
+    ("AzureChinaCloud", "https://management.chinacloudapi.cn", "https://graph.chinacloudapi.cn",
+     "partner.microsoftonline.cn"),
+])
+def test_every_resource_of_each_cloud(name, resource_manager, aad_graph, instance):
+    cloud = resolve_cloud(name)
+    assert cloud.name == name and cloud.instance_name == instance
+    assert cloud.resource("azure") == resource_manager and cloud.default_scope("azure") == resource_manager + "/.default"
+    assert cloud.resource("aad_graph") == aad_graph
+    assert cloud.default_scope("keyvault") == cloud.keyvault_resource + "/.default"
+    assert cloud.resource("partner_center") == cloud.partner_center and cloud.resource("graph") == cloud.graph
+    assert cloud.authority("3f2504e0-4f89-41d3-9a0c-0305e82c3301") == \
+        f"{cloud.login}/3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+
+
+def test_custom_endpoints_take_the_optional_ones():
+    cloud = resolve_cloud(None, dict(SANDBOX, aad_graph="https://127.0.0.1:1006/", cloud_instance_name="microsoftonline.us"))
+    assert cloud.name == "custom" and cloud.aad_graph == "https://127.0.0.1:1006"
+    assert cloud.instance_name == "microsoftonline.us"
+    assert resolve_cloud(None, dict(SANDBOX, graph="https://127.0.0.1:1002/")).graph == "https://127.0.0.1:1002"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("http://127.0.0.1:1001", "The cloud endpoint 'login' is not a valid https URL ('http://127.0.0.1:1001'): give "
+                              "it as https://HOST[:PORT] without a path, query or fragment."),
+    ("https://host:99999", "The cloud endpoint 'login' has an invalid port ('https://host:99999')."),
+    ("https://host#frag", "The cloud endpoint 'login' is not a valid https URL ('https://host#frag'): give it as "
+                          "https://HOST[:PORT] without a path, query or fragment."),
+])
+def test_endpoint_sentences(value, expected):
+    with pytest.raises(SecureAppError) as caught:
+        resolve_cloud(None, dict(SANDBOX, login=value))
+    assert caught.value.message == expected
+
+
+def test_a_tenant_sentence_hides_what_cannot_be_shown():
+    with pytest.raises(SecureAppError) as caught:
+        resolve_cloud(None).authority("common")
+    assert caught.value.message == ("tenant_id 'common' is not a tenant: give the tenant's id (a GUID) or a verified "
+                                    "domain such as contoso.onmicrosoft.com.")
+    assert caught.value.code == "invalid_tenant"
+    with pytest.raises(SecureAppError, match="'the value given' is not a tenant"):
+        resolve_cloud(None).authority("x\ny")

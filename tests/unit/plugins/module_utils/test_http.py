@@ -215,3 +215,104 @@ def test_a_proxy_from_the_environment_is_used_and_no_proxy_honoured(monkeypatch)
         assert len(proxy.targets) == 2
     finally:
         proxy.shutdown()
+
+
+class Fixed(http.server.BaseHTTPRequestHandler):
+    """Answers every request with the status, headers and body the server holds, and records what
+    it was sent."""
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.seen.append({"method": self.command, "path": self.path, "body": self.rfile.read(length),
+                                 "headers": dict(self.headers)})
+        status, headers, body = self.server.answer
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+
+@pytest.fixture()
+def fixed():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fixed)
+    httpd.seen, httpd.answer = [], (200, {}, b"{}")
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+
+
+def test_get_and_post_send_what_msal_gives_them(fixed):
+    client = HttpClient(retries=0)
+    base = f"http://127.0.0.1:{fixed.server_address[1]}"
+    assert client.get(base + "/discovery", params={"a": "1"}, headers={"X-Test": "g"}).status_code == 200
+    assert client.post(base + "/token", data={"grant_type": "refresh_token"}, headers={"X-Test": "p"}).status_code == 200
+    get, post = fixed.seen
+    assert (get["method"], get["path"], get["headers"]["X-Test"]) == ("GET", "/discovery?a=1", "g")
+    assert (post["method"], post["path"], post["body"]) == ("POST", "/token", b"grant_type=refresh_token")
+    assert post["headers"]["User-Agent"] == "partnercenter.secure_app"
+
+
+@pytest.mark.parametrize("option,value,expected", [
+    ("timeout", 0, "timeout must be a positive number of seconds, not 0."),
+    ("max_retry_wait", -1, "max_retry_wait must be a positive number of seconds, not -1."),
+    ("deadline", 0, "deadline must be a positive number of seconds, not 0."),
+    ("retries", -1, "retries must be 0 or more, not -1."),
+])
+def test_invalid_numbers_are_one_sentence(option, value, expected):
+    with pytest.raises(SecureAppError) as caught:
+        HttpClient(**{option: value})
+    assert caught.value.message == expected
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_transient_server_errors_are_retried_for_replay_safe_calls_only(server, status):
+    server.script = [("status", status), ("ok",)]
+    assert HttpClient(retries=2).request("GET", url(server)).status_code == 200
+    server.script, server.seen[:] = [("status", status), ("ok",)], []
+    assert HttpClient(retries=2).request("POST", url(server), create_once=True).status_code == status
+    assert len(server.seen) == 1
+
+
+def test_a_503_is_retried_even_for_a_create(server):
+    server.script = [("status", 503), ("ok",)]
+    client = HttpClient(retries=2)
+    assert client.request("POST", url(server), create_once=True).status_code == 200
+    assert client.retries_seen == 1
+
+
+def test_a_refused_connection_is_retried_twice_at_most():
+    started = time.monotonic()
+    with pytest.raises(SecureAppError, match="Cannot connect to 127.0.0.1:9"):
+        HttpClient(retries=6).request("GET", "http://127.0.0.1:9/")
+    assert time.monotonic() - started < 5  # six retries with backoff would take longer
+
+
+@pytest.mark.parametrize("body,headers,expected,code", [
+    (b'{"error": {"code": "Request_BadRequest", "message": "Bad value."}}', {"request-id": "r-1"},
+     "Failed to update app: HTTP 400 Request_BadRequest Bad value (request id r-1).", "Request_BadRequest"),
+    (b'{"code": 600, "description": "Customer not found"}', {"MS-CorrelationId": "c-1"},
+     "Failed to update app: HTTP 400 600 Customer not found (correlation id c-1).", "600"),
+    (b'not json', {"x-ms-request-id": "k-1"}, "Failed to update app: HTTP 400 (request id k-1).", None),
+    (b'{"error": {"code": "X"}}', {}, "Failed to update app: HTTP 400 X.", "X"),
+])
+def test_service_errors_name_code_message_and_the_support_id(fixed, body, headers, expected, code):
+    fixed.answer = (400, headers, body)
+    response = HttpClient(retries=0).request("GET", f"http://127.0.0.1:{fixed.server_address[1]}/x")
+    error = service_error("update app", response)
+    assert (error.message, error.code, error.status) == (expected, code, 400)
+    assert {k: v for k, v in error.details.items()} == headers
+
+
+def test_the_pool_grows_with_the_concurrency():
+    client = HttpClient(pool_size=4)
+    client.ensure_pool(2)
+    assert client.adapter._pool_maxsize == 4  # noqa: SLF001 - never shrinks
+    client.ensure_pool(40)
+    assert client.adapter._pool_maxsize == 40  # noqa: SLF001
