@@ -6,21 +6,13 @@
 A module cannot hide its own result; an action plugin in front of it can. The modules that may
 return a secret run through this action, which marks a successful result that holds one as
 no_log. A failure stays visible: its message never holds a secret, and a task-level no_log would
-hide the sentence that says what went wrong. The one exception is a failure that still carries a
-secret the caller must keep (the rotated refresh token of a failed fan-out): that result is
-hidden, and its sentence is shown as a warning instead."""
+hide the sentence that says what went wrong."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
-
-display = Display()
-
-# Keys that make a failed result secret.
-SECRET_KEYS = ("refresh_token", "secret")
 
 
 class SecretResultAction(ActionBase):
@@ -34,9 +26,5 @@ class SecretResultAction(ActionBase):
         result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
                                            module_args=self._task.args, task_vars=task_vars))
         if not result.get("failed") and self.holds_secret(result):
-            result["_ansible_no_log"] = True
-        elif result.get("failed") and any(result.get(key) for key in SECRET_KEYS):
-            display.warning(f"{self._task.get_name()}: {result.get('msg')} (the failed result is hidden because it "
-                            "holds a secret to keep, such as the rotated refresh token)")
             result["_ansible_no_log"] = True
         return result
