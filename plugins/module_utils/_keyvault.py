@@ -179,8 +179,6 @@ class KeyVault:
             text = f"{what} in {self.vault_url}: HTTP {exc.status_code} {code or ''} {message}".rstrip()
             return SecureAppError(with_support_id(text.rstrip(".") + ".", details), code=code,
                                   status=exc.status_code, details=details)
-        if isinstance(exc, ValueError) and "secret" in str(exc).lower() and "name" in str(exc).lower():
-            return SecureAppError(f"{what}: the secret name is not valid: use 1-127 letters, digits and dashes.")
         return SecureAppError(unexpected_error_sentence(exc, f"{what}:"))
 
     def _guard(self, action: str, name: str, function):
