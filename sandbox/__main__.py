@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sandbox: nothing answers for {args.state} after {args.timeout:g} s; is it running?", file=sys.stderr)
         return 1
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    logging.getLogger("aiohttp.server").setLevel(logging.ERROR)
     try:
         asyncio.run(serve(args.state, args.port, args.seed, args.customers, args.latency_ms,
                           parse_auto_approve(args.auto_approve)))

@@ -24,12 +24,15 @@ RESOURCES: dict[str, dict] = {
             "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
             "Application.ReadWrite.All": "bdfbf15f-ee85-4955-8675-146e8e5296b5",
             "Group.ReadWrite.All": "4e46008b-f24c-477d-8fff-7bb4ec7aafe0",
+            "DelegatedAdminRelationship.Read.All": "0c0064ea-477b-4130-82a5-4c2cc4ff68aa",
+            "DelegatedAdminRelationship.ReadWrite.All": "885f682f-a990-4bad-a642-36736a74b0c7",
         },
         "roles": {
             "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
             "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
             "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
             "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
+            "DelegatedAdminRelationship.Read.All": "f6e9e124-4586-492f-adc0-c6f96e4823fd",
         },
     },
     "partner_center": {

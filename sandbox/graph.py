@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from . import gdap
 from .context import Sandbox, bearer_claims, graph_error, json_response, sandbox_of, token_scopes, utc_iso
 from .seed import hash_secret
 from .tokens import TokenError
@@ -26,7 +27,7 @@ APPLICATION_FIELDS = {"displayName", "signInAudience", "requiredResourceAccess",
                       "isFallbackPublicClient", "tags", "notes", "identifierUris", "spa", "description", "info"}
 # The $filter forms these collections support: "field eq 'v'" and "startswith(field,'v')", joined
 # with "and" (case-insensitive on values, as Graph compares these string properties).
-CLAUSE = re.compile(r"\s*(?:(?P<field>\w+)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
+CLAUSE = re.compile(r"\s*(?:(?P<field>[\w/]+)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
                     r"|startswith\(\s*(?P<sfield>\w+)\s*,\s*'(?P<svalue>(?:[^']|'')*)'\s*\))\s*", re.IGNORECASE)
 AND = re.compile(r"and\b", re.IGNORECASE)
 SIGN_IN_AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount",
@@ -60,9 +61,15 @@ class Caller:
         user = sandbox.store.get_object(claims["oid"], "user") if self.delegated else None
         self.user = user
         self.roles = set(user.get("x_roles", [])) if user else set()
+        # A partner's agent in a customer tenant (DAP or GDAP) acts with the roles its token names.
+        self.guest_agent = "wids" in claims
+        if self.guest_agent:
+            self.roles = {gdap.ROLE_NAMES.get(role, role) for role in claims["wids"]}
 
     def may(self, needed: set[str], admin: bool = False) -> bool:
         if not self.permissions & needed:
+            return False
+        if self.guest_agent and not self.roles:
             return False
         if self.delegated and admin and not (self.roles & ADMIN_ROLES):
             return False
@@ -101,9 +108,14 @@ def apply_filter(request: web.Request, items: list[dict[str, Any]]) -> list[dict
     if clauses is None:
         return bad_request(sandbox_of(request), f"Invalid filter clause: {expression}")
 
+    def value_of(item: dict[str, Any], path: str) -> str:
+        for part in path.split("/"):  # customer/tenantId: a property of a complex property
+            item = item.get(part) if isinstance(item, dict) else None
+        return str(item or "").lower()
+
     def matches(item: dict[str, Any]) -> bool:
         for kind, field, value in clauses:
-            actual = str(item.get(field, "") or "").lower()
+            actual = value_of(item, field)
             if (kind == "eq" and actual != value.lower()) or (kind == "startswith" and not actual.startswith(value.lower())):
                 return False
         return True
@@ -199,6 +211,7 @@ async def create_application(request, sandbox: Sandbox, caller: Caller):
     for section in ("web", "publicClient", "spa"):
         app[section].update(body.get(section) or {})
     sandbox.store.put_object("application", caller.tenant_id, app)
+    gdap.consent_earlier(sandbox, caller.tenant_id, app)
     view = application_view(sandbox, app)
     view["@odata.context"] = f"{sandbox.urls['graph']}/v1.0/$metadata#applications/$entity"
     return json_response(view, 201, {"Location": f"{sandbox.urls['graph']}/v1.0/applications/{app['id']}"})
@@ -448,6 +461,20 @@ async def list_users(request, sandbox: Sandbox, caller: Caller):
 
 
 @authenticated
+async def my_groups(request, sandbox: Sandbox, caller: Caller):
+    """The groups the signed-in user is a direct member of (memberOf does not follow nesting)."""
+    if caller.user is None:
+        return bad_request(sandbox, "/me request is only valid with delegated authentication flow.")
+    if not caller.may(READ_DIRECTORY | {"User.Read", "GroupMember.Read.All"}):
+        return denied(sandbox)
+    rows = sandbox.store.all(
+        "SELECT d.data FROM members m JOIN directory d ON d.id=m.group_id WHERE m.member_id=? AND d.kind='group'"
+        " AND d.tenant_id=? ORDER BY d.rowid", (caller.user["id"], caller.tenant_id))
+    items = [dict(_public(json.loads(r[0])), **{"@odata.type": "#microsoft.graph.group"}) for r in rows]
+    return page(request, items, "directoryObjects")
+
+
+@authenticated
 async def me(request, sandbox: Sandbox, caller: Caller):
     if caller.user is None:
         return bad_request(sandbox, "/me request is only valid with delegated authentication flow.")
@@ -475,4 +502,9 @@ def routes() -> list[web.RouteDef]:
         web.get("/v1.0/domains", domains),
         web.get("/v1.0/users", list_users),
         web.get("/v1.0/me", me),
+        web.get("/v1.0/me/memberOf", my_groups),
+        web.get("/v1.0/tenantRelationships/delegatedAdminRelationships", authenticated(gdap.list_relationships)),
+        web.get("/v1.0/tenantRelationships/delegatedAdminRelationships/{id}", authenticated(gdap.get_relationship)),
+        web.get("/v1.0/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
+                authenticated(gdap.list_assignments)),
     ]

@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus, urlencode, urlparse
 
 from aiohttp import web
 
-from . import catalog, pages
+from . import catalog, gdap, pages
 from .context import Sandbox, aad_error, json_response, sandbox_of
 from .seed import hash_secret
 from .tokens import client_info
@@ -283,11 +283,11 @@ def new_refresh_token(sandbox: Sandbox, *, client_id: str, user_id: str, home_te
 
 def user_token_response(sandbox: Sandbox, *, tenant_id: str, home_tenant_id: str, app: dict[str, Any],
                         user: dict[str, Any], resource_key: str, names: list[str], oidc: set[str], mfa: bool,
-                        confidential: bool, nonce: str | None = None) -> dict[str, Any]:
+                        confidential: bool, nonce: str | None = None, wids: list[str] | None = None) -> dict[str, Any]:
     identifier = sandbox.resource_identifier(resource_key)
     access_token, lifetime, jti = sandbox.issuer.access_token(
         tenant_id=tenant_id, audience=identifier, client_id=app["appId"], subject=user, scopes=names, mfa=mfa,
-        home_tenant_id=home_tenant_id)
+        home_tenant_id=home_tenant_id, wids=wids)
     sandbox.store.execute("INSERT INTO issued_tokens VALUES(?, 'delegated', ?, ?, ?, ?, ?, ?)",
                           (jti, app["appId"], user["id"], tenant_id, identifier, " ".join(names), sandbox.now()))
     sandbox.count("tokens_issued")
@@ -329,24 +329,29 @@ def _no_consent(app: dict[str, Any], tenant_id: str) -> str:
 
 
 def customer_names(sandbox: Sandbox, tenant: dict[str, Any], home_tenant_id: str, app: dict[str, Any],
-                   user: dict[str, Any], resource_key: str, names: list[str]) -> list[str]:
-    """A partner's agent acting in a customer tenant: allowed by DAP (app pre-consented through
-    AdminAgents) or by a GDAP application consent; refused with no relationship."""
+                   user: dict[str, Any], resource_key: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """A partner's agent acting in a customer tenant: the permissions and the role ids (wids) its
+    token carries. DAP: the app pre-consented through AdminAgents, Global Administrator. GDAP: the
+    roles of active access assignments covering the agent, and only what the partner consented in
+    the customer through Partner Center. Anything else: the agent does not exist there."""
     not_in_tenant = Refusal(400, "invalid_grant", 50020,
                             f"User account '{user.get('userPrincipalName')}' from identity provider "
                             f"'{sandbox.issuer.issuer(home_tenant_id)}' does not exist in tenant "
                             f"'{tenant.get('display_name')}' and cannot access the application '{app['appId']}' "
                             "in that tenant.")
-    if tenant.get("partner_id") != home_tenant_id or tenant.get("relationship") in (None, "none"):
+    if tenant.get("partner_id") != home_tenant_id:
         raise not_in_tenant
-    if not is_admin_agent(sandbox, home_tenant_id, user["id"]):
-        raise not_in_tenant
-    if tenant["relationship"] == "DAP":
+    if tenant.get("relationship") == "DAP":
+        if not is_admin_agent(sandbox, home_tenant_id, user["id"]):
+            raise not_in_tenant
         sp = sandbox.store.service_principal(home_tenant_id, app["appId"])
         if sp is None or not is_admin_agent(sandbox, home_tenant_id, sp["id"]):
             raise Refusal(400, "invalid_grant", 65001, _no_consent(app, tenant["id"]), "consent_required")
-        return delegated_names(sandbox, tenant["id"], app, user, resource_key, names, consent_tenant=home_tenant_id)
-    # GDAP: only what the partner consented in the customer through Partner Center.
+        names = delegated_names(sandbox, tenant["id"], app, user, resource_key, names, consent_tenant=home_tenant_id)
+        return names, [gdap.GLOBAL_ADMINISTRATOR]
+    roles = gdap.agent_roles(sandbox, home_tenant_id, tenant["id"], user["id"])
+    if not roles:
+        raise not_in_tenant
     row = sandbox.store.one("SELECT grants FROM app_consents WHERE customer_tenant_id=? AND application_id=?",
                             (tenant["id"], app["appId"]))
     if row is None:
@@ -359,7 +364,7 @@ def customer_names(sandbox: Sandbox, tenant: dict[str, Any], home_tenant_id: str
     wanted = sorted(granted) if ".default" in names else names
     if not granted or set(wanted) - granted:
         raise Refusal(400, "invalid_grant", 65001, _no_consent(app, tenant["id"]), "consent_required")
-    return wanted
+    return wanted, sorted(roles)
 
 
 # endpoints -----------------------------------------------------------------------------------
@@ -497,15 +502,16 @@ async def grant_refresh_token(sandbox: Sandbox, tenant: dict[str, Any], form: di
     if user is None or not user.get("accountEnabled", True):
         raise Refusal(400, "invalid_grant", 50057, "The user account is disabled.")
     resource_key, names, oidc = parse_scopes(sandbox, form.get("scope", ""))
+    wids = None
     if target != row["home_tenant_id"]:
-        names = customer_names(sandbox, target_tenant, row["home_tenant_id"], app, user, resource_key, names)
+        names, wids = customer_names(sandbox, target_tenant, row["home_tenant_id"], app, user, resource_key, names)
     else:
         names = delegated_names(sandbox, target, app, user, resource_key, names)
     sandbox.store.execute("UPDATE refresh_tokens SET last_used=? WHERE hash=?", (sandbox.now(), row["hash"]))
     # Entra rotates: each refresh returns a new token; the old one stays valid until it ages out.
     return user_token_response(sandbox, tenant_id=target, home_tenant_id=row["home_tenant_id"], app=app, user=user,
                                resource_key=resource_key, names=names, oidc=oidc,
-                               mfa=bool(row["mfa"]), confidential=confidential)
+                               mfa=bool(row["mfa"]), confidential=confidential, wids=wids)
 
 
 async def grant_client_credentials(sandbox: Sandbox, tenant: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:

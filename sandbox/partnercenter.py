@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import gdap
 from .context import Sandbox, bearer_claims, json_response, sandbox_of, utc_iso
 from .tokens import TokenError
 
@@ -53,7 +54,8 @@ def customer_view(sandbox: Sandbox, tenant: dict[str, Any]) -> dict[str, Any]:
         "companyProfile": {"tenantId": tenant["id"], "domain": tenant["domain"], "companyName": tenant["display_name"],
                            "attributes": {"objectType": "CustomerCompanyProfile"}},
         "relationshipToPartner": "reseller",
-        "allowDelegatedAccess": tenant["relationship"] in ("DAP", "GDAP"),
+        # DAP (the retired delegated admin privileges); GDAP shows in Graph's relationships instead.
+        "allowDelegatedAccess": tenant["relationship"] == "DAP",
         "links": {"self": {"uri": f"/customers/{tenant['id']}", "method": "GET", "headers": []}},
         "attributes": {"objectType": "Customer"},
     }
@@ -132,6 +134,13 @@ def consent_view(row) -> dict[str, Any]:
             "applicationGrants": json.loads(row["grants"]), "createdDateTime": utc_iso(row["created"])}
 
 
+def _may_consent(sandbox: Sandbox, claims: dict[str, Any], tenant: dict[str, Any]) -> bool:
+    """DAP agents act as Global Administrator; under GDAP the agent needs a role that can consent."""
+    if tenant["relationship"] == "DAP":
+        return True
+    return bool(gdap.agent_roles(sandbox, claims["tid"], tenant["id"], claims["oid"]) & gdap.CONSENT_ROLES)
+
+
 @authenticated(app_user_only=True)
 async def create_consent(request: web.Request, sandbox: Sandbox, claims: dict[str, Any]) -> web.Response:
     tenant = _customer(sandbox, claims, request.match_info["customer"])
@@ -143,6 +152,10 @@ async def create_consent(request: web.Request, sandbox: Sandbox, claims: dict[st
         body = None
     if not isinstance(body, dict) or not body.get("applicationId") or not isinstance(body.get("applicationGrants"), list):
         return pc_error(400, 400001, "applicationId and applicationGrants are required.", request)
+    if not _may_consent(sandbox, claims, tenant):
+        return pc_error(403, 900403, "The user is not authorized to consent applications in this customer tenant: "
+                                     "a Global Administrator, Privileged Role Administrator or Cloud Application "
+                                     "Administrator role is needed there.", request)
     if sandbox.store.one("SELECT 1 FROM app_consents WHERE customer_tenant_id=? AND application_id=?",
                          (tenant["id"], body["applicationId"])):
         return pc_error(409, 409001, "Permission entry already exists.", request)
@@ -169,6 +182,10 @@ async def delete_consent(request: web.Request, sandbox: Sandbox, claims: dict[st
     tenant = _customer(sandbox, claims, request.match_info["customer"])
     if tenant is None:
         return _missing_customer(request)
+    if not _may_consent(sandbox, claims, tenant):
+        return pc_error(403, 900403, "The user is not authorized to remove application consents in this customer "
+                                     "tenant: a Global Administrator, Privileged Role Administrator or Cloud "
+                                     "Application Administrator role is needed there.", request)
     removed = sandbox.store.execute("DELETE FROM app_consents WHERE customer_tenant_id=? AND application_id=?",
                                     (tenant["id"], request.match_info["app"])).rowcount
     if not removed:

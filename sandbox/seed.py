@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import catalog
+from . import catalog, gdap
 from .store import Store
 
 NAMESPACE = uuid.UUID("9b1d6b2e-6c0a-4f0e-9a57-2f1d0d6a5c11")
@@ -45,9 +45,11 @@ DEFAULT_SEED: dict[str, Any] = {
             "mfa": False,
         },
     ],
-    "customers": 3,
-    # Customers cycle through these relationships: DAP, GDAP, none (at least one of each from 3).
-    "relationships": ["DAP", "GDAP", "none"],
+    "customers": 8,
+    # Customers cycle through these kinds (see gdap.KINDS): 3 customers give DAP, GDAP ready for
+    # consent and no relationship; 8 give one of each.
+    "relationships": ["dap", "gdap_ready", "none", "gdap_consented", "gdap_no_consent_role", "gdap_no_group",
+                      "gdap_expired", "gdap_expiring"],
     "foreign_tenants": [
         {"display_name": "Fabrikam Government", "domain": "fabrikamgov.onmicrosoft.us", "cloud": "AzureUSGovernment"}
     ],
@@ -139,6 +141,14 @@ def _resource_principals(store: Store) -> None:
         )
 
 
+def _kind(name: str) -> str:
+    """A customer kind of gdap.KINDS; the older names DAP, GDAP and none still work."""
+    kind = {"DAP": "dap", "GDAP": "gdap_ready"}.get(name, name)
+    if kind not in gdap.KINDS:
+        raise ValueError(f"unknown customer kind {name!r}: use one of {', '.join(gdap.KINDS)}")
+    return kind
+
+
 def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
     """Write the seed into an empty store; return what endpoints.json tells about it."""
     partner = seed["partner"]
@@ -201,24 +211,41 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
             store.execute("INSERT OR REPLACE INTO vault_access VALUES(?, ?)",
                           (accounts[key]["object_id"], json.dumps(VAULT_ALL)))
 
+    # The partner's security groups that GDAP access assignments name.
+    group_ids = {}
+    for key, (display_name, service_member) in gdap.GROUPS.items():
+        group_ids[key] = stable_id(partner_id, "group", display_name)
+        store.put_object("group", partner_id, {
+            "id": group_ids[key], "displayName": display_name, "securityEnabled": True, "mailEnabled": False,
+            "description": "GDAP access assignments give this group roles in customer tenants"})
+        if service_member and "service" in accounts:
+            store.execute("INSERT OR IGNORE INTO members VALUES(?, ?)", (group_ids[key], accounts["service"]["object_id"]))
+
     customers = []
-    relationships = seed.get("relationships") or ["DAP"]
+    kinds = [_kind(name) for name in seed.get("relationships") or ["dap"]]
+    consented_earlier = []
     for index in range(1, int(seed["customers"]) + 1):
         domain = f"customer{index}.onmicrosoft.com"
         customer_id = stable_id("tenant", domain)
-        relationship = relationships[(index - 1) % len(relationships)]
+        kind = kinds[(index - 1) % len(kinds)]
+        relationship = gdap.KINDS[kind]["relationship"]
         name = f"Customer {index} Ltd"
         store.execute(
             "INSERT INTO tenants VALUES(?, ?, ?, 'customer', 'AzureCloud', ?, ?)",
             (customer_id, domain, name, relationship, partner_id),
         )
+        gdap.seed_relationship(store, stable_id=stable_id, partner_id=partner_id, kind=kind, group_ids=group_ids,
+                               customer={"tenant_id": customer_id, "name": name}, now=store.now())
+        if gdap.KINDS[kind].get("consented"):
+            consented_earlier.append(customer_id)
         for user_index in (1, 2):
             _user(store, customer_id, domain, {"upn": f"user{user_index}@{domain}", "roles": []})
         subscription_id = stable_id(customer_id, "subscription")
         store.execute("INSERT INTO subscriptions VALUES(?, ?, ?, 'Enabled')",
                       (subscription_id, customer_id, f"{name} - Azure plan"))
-        customers.append({"tenant_id": customer_id, "domain": domain, "name": name,
+        customers.append({"tenant_id": customer_id, "domain": domain, "name": name, "kind": kind,
                           "relationship": relationship, "subscription_id": subscription_id})
+    store.set_meta("consented_earlier", json.dumps(consented_earlier))
     foreign = []
     for spec in seed.get("foreign_tenants", []):
         tenant_id = spec.get("id") or stable_id("tenant", spec["domain"])
@@ -230,6 +257,7 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
         "partner_tenant_id": partner_id,
         "partner_domain": partner["domain"],
         "admin_agents_group_id": admin_agents_id,
+        "gdap_group_ids": group_ids,
         "accounts": accounts,
         "principals": principals,
         "customers": customers,

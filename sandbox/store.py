@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS subscriptions(id TEXT PRIMARY KEY, tenant_id TEXT, di
 CREATE TABLE IF NOT EXISTS issued_tokens(
     jti TEXT PRIMARY KEY, kind TEXT, client_id TEXT, subject TEXT, tenant_id TEXT, audience TEXT,
     scopes TEXT, issued REAL);
+CREATE TABLE IF NOT EXISTS gdap_relationships(
+    id TEXT PRIMARY KEY, partner_id TEXT, customer_id TEXT, display_name TEXT, status TEXT, roles TEXT,
+    created REAL, activated REAL, duration_days INTEGER, auto_extend_days INTEGER, modified REAL);
+CREATE TABLE IF NOT EXISTS gdap_assignments(
+    id TEXT PRIMARY KEY, relationship_id TEXT, group_id TEXT, roles TEXT, status TEXT, created REAL, modified REAL);
 CREATE TABLE IF NOT EXISTS writes(service TEXT, method TEXT, path TEXT, status INTEGER, at REAL);
 """
 

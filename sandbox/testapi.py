@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import identity
+from . import gdap, identity
 from .context import json_response, sandbox_of
-from .seed import hash_secret
+from .seed import hash_secret, stable_id
 
 
 def _objects(store, kind: str) -> list[dict[str, Any]]:
@@ -175,12 +175,47 @@ async def auto_approve(request: web.Request) -> web.Response:
 
 
 async def add_relationship(request: web.Request) -> web.Response:
-    """Change a customer's delegated admin relationship (DAP, GDAP or none)."""
+    """Change a customer's delegated admin relationship: DAP, none, or a GDAP kind of gdap.KINDS
+    (GDAP alone is gdap_ready). Its GDAP relationships are replaced."""
     sandbox = sandbox_of(request)
     body = await request.json()
-    count = sandbox.store.execute("UPDATE tenants SET relationship=? WHERE id=? AND kind='customer'",
-                                  (body["relationship"], body["tenant_id"])).rowcount
-    return json_response({"affected": count})
+    store = sandbox.store
+    kind = {"DAP": "dap", "GDAP": "gdap_ready"}.get(body["relationship"], body["relationship"])
+    if kind not in gdap.KINDS:
+        return json_response({"error": f"unknown relationship {body['relationship']!r}"}, 400)
+    tenant = store.tenant(body["tenant_id"])
+    if tenant is None or tenant["kind"] != "customer":
+        return json_response({"affected": 0})
+    for row in store.all("SELECT id FROM gdap_relationships WHERE customer_id=?", (tenant["id"],)):
+        store.execute("DELETE FROM gdap_assignments WHERE relationship_id=?", (row["id"],))
+    store.execute("DELETE FROM gdap_relationships WHERE customer_id=?", (tenant["id"],))
+    store.execute("UPDATE tenants SET relationship=? WHERE id=?", (gdap.KINDS[kind]["relationship"], tenant["id"]))
+    gdap.seed_relationship(store, stable_id=stable_id, partner_id=tenant["partner_id"], kind=kind,
+                           group_ids=sandbox.seed_info["gdap_group_ids"],
+                           customer={"tenant_id": tenant["id"], "name": tenant["display_name"]}, now=store.now())
+    return json_response({"affected": 1})
+
+
+async def set_gdap_relationship(request: web.Request) -> web.Response:
+    """Change a GDAP relationship as Partner Center or the customer would: status (terminated,
+    approvalPending, ...), autoExtendDays, or its end (endsInDays from now)."""
+    sandbox = sandbox_of(request)
+    body = await request.json()
+    store = sandbox.store
+    row = store.one("SELECT * FROM gdap_relationships WHERE customer_id=? OR id=?",
+                    (body.get("tenant_id", ""), body.get("id", "")))
+    if row is None:
+        return json_response({"affected": 0})
+    if "status" in body:
+        store.execute("UPDATE gdap_relationships SET status=?, modified=? WHERE id=?",
+                      (body["status"], store.now(), row["id"]))
+    if "autoExtendDays" in body:
+        store.execute("UPDATE gdap_relationships SET auto_extend_days=? WHERE id=?",
+                      (int(body["autoExtendDays"]), row["id"]))
+    if "endsInDays" in body:
+        activated = store.now() + float(body["endsInDays"]) * gdap.DAY - row["duration_days"] * gdap.DAY
+        store.execute("UPDATE gdap_relationships SET activated=? WHERE id=?", (activated, row["id"]))
+    return json_response({"affected": 1})
 
 
 async def info(request: web.Request) -> web.Response:
@@ -205,4 +240,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/sandbox/auto-approve", auto_approve),
         web.put("/sandbox/auto-approve", auto_approve),
         web.post("/sandbox/relationships", add_relationship),
+        web.post("/sandbox/gdap-relationship", set_gdap_relationship),
     ]

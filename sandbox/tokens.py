@@ -50,7 +50,8 @@ class TokenIssuer:
 
     def access_token(self, *, tenant_id: str, audience: str, client_id: str, subject: dict[str, Any],
                      scopes: list[str] | None = None, roles: list[str] | None = None,
-                     mfa: bool = False, home_tenant_id: str | None = None) -> tuple[str, int, str]:
+                     mfa: bool = False, home_tenant_id: str | None = None,
+                     wids: list[str] | None = None) -> tuple[str, int, str]:
         now = int(self.clock())
         lifetime = ACCESS_TOKEN_SECONDS + random.randint(0, 600)
         jti = uuid.uuid4().hex
@@ -71,6 +72,8 @@ class TokenIssuer:
             claims["idtyp"] = "user"
             if home_tenant_id and home_tenant_id != tenant_id:
                 claims["idp"] = self.v1_issuer(home_tenant_id)
+            if wids is not None:  # the directory roles the user holds in this tenant
+                claims["wids"] = wids
         else:
             claims["roles"] = roles or []
             claims["idtyp"] = "app"
