@@ -14,6 +14,8 @@ PARTNER_CENTER_USER_IMPERSONATION = "1cebfa2a-fb4d-419e-b5f9-839b4383e05a"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_DIRECTORY_ACCESS_AS_USER_ALL = "0e263e50-5827-48a4-b97c-d940288653c7"
 GRAPH_DIRECTORY_READ_ALL_ROLE = "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
+# Reading the partner's GDAP relationships (delegated); what customer_access needs.
+GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_ALL = "0c0064ea-477b-4130-82a5-4c2cc4ff68aa"
 AZURE_SERVICE_MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
 AZURE_SERVICE_MANAGEMENT_USER_IMPERSONATION = "41094075-9dad-400e-a0bd-54e686782033"
 AAD_GRAPH_APP_ID = "00000002-0000-0000-c000-000000000000"
@@ -34,10 +36,12 @@ def _access(resource_app_id: str, *entries: tuple[str, str]) -> dict[str, Any]:
 def sam_required_resource_access(include_aad_graph: bool = False) -> list[dict[str, Any]]:
     """The Secure Application Model's permissions: Partner Center user_impersonation, the
     Microsoft Graph equivalents of the original seed script's Azure AD Graph permissions, and
-    Azure Service Management user_impersonation. Azure AD Graph (retired) only on request."""
+    Azure Service Management user_impersonation, and Graph's DelegatedAdminRelationship.Read.All
+    to read the partner's GDAP relationships. Azure AD Graph (retired) only on request."""
     access = [
         _access(PARTNER_CENTER_APP_ID, (PARTNER_CENTER_USER_IMPERSONATION, "Scope")),
-        _access(GRAPH_APP_ID, (GRAPH_DIRECTORY_ACCESS_AS_USER_ALL, "Scope"), (GRAPH_DIRECTORY_READ_ALL_ROLE, "Role")),
+        _access(GRAPH_APP_ID, (GRAPH_DIRECTORY_ACCESS_AS_USER_ALL, "Scope"),
+                (GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_ALL, "Scope"), (GRAPH_DIRECTORY_READ_ALL_ROLE, "Role")),
         _access(AZURE_SERVICE_MANAGEMENT_APP_ID, (AZURE_SERVICE_MANAGEMENT_USER_IMPERSONATION, "Scope")),
     ]
     if include_aad_graph:

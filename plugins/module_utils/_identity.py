@@ -87,6 +87,17 @@ def require_msal() -> None:
             "from the collection.")
 
 
+# In a customer tenant the same codes mean a missing GDAP piece: what to look at is named.
+CUSTOMER_EXPLANATIONS: dict[str, str] = {
+    "AADSTS50020": "The service account has no access to tenant {tenant}: no active GDAP relationship with an access "
+                   "assignment covering one of its groups (nor DAP); playbooks/customers.yml reports which piece is "
+                   "missing and how to fix it.",
+    "AADSTS65001": "App {client_id} has no consent for this resource in customer tenant {tenant}: under GDAP, consent "
+                   "it with application_consent (playbooks/customers.yml with customer_access_consent=true); under "
+                   "DAP, pre-consent it with admin_agents.",
+}
+
+
 def explain(result: dict[str, Any], *, tenant: str, client_id: str, cloud: Cloud) -> SecureAppError:
     """An msal error result (or an Entra error body) as one actionable sentence."""
     codes = result.get("error_codes") or []
@@ -284,7 +295,13 @@ class Identity:
             raise SecureAppError(f"The sign-in service for tenant {customer} failed (HTTP {response.status_code}): "
                                  "try again later.", code="service_error", status=response.status_code)
         body = json_body(response)
-        return self._result(body if isinstance(body, dict) else {}, customer, client_id)
+        try:
+            return self._result(body if isinstance(body, dict) else {}, customer, client_id)
+        except SecureAppError as error:
+            template = CUSTOMER_EXPLANATIONS.get(str(error.code))
+            if template:
+                error.message = with_support_id(template.format(tenant=customer, client_id=client_id), error.details)
+            raise
 
     def _customer_token_endpoint(self, client_id: str, client_secret: str | None, partner_tenant: str,
                                  customer: str) -> str:

@@ -66,13 +66,16 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
     partner_tenant_id = who.get("tenant_id")
 
     def one_customer(customer: str) -> dict[str, Any]:
-        entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None}
+        entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None,
+                                 "error_resource": None}
         try:
             for name, scope in pairs:
+                entry["error_resource"] = name
                 result = identity.refresh_in_customer(client_id, client_secret, tenant, customer,
                                                       latest_refresh_token, [scope])
                 check_issued_in(result.tenant_id, customer, partner_tenant_id)
                 entry["tokens"][name] = result.public()
+            entry["error_resource"] = None
         except SecureAppError as error:
             entry.update(tokens={}, error=error.message, error_code=error.code)
         return entry
@@ -103,8 +106,8 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
               # The same customers shaped as the partner_token fact holds them, so the role's
               # set_fact copies them instead of reshaping a thousand entries in Jinja.
               "customer_tokens": {c["tenant_id"]: c["tokens"] for c in customers if not c["error"]},
-              "customer_errors": [{"tenant_id": c["tenant_id"], "error": c["error"], "error_code": c["error_code"]}
-                                  for c in customers if c["error"]]}
+              "customer_errors": [{"tenant_id": c["tenant_id"], "error": c["error"], "error_code": c["error_code"],
+                                   "resource": c["error_resource"]} for c in customers if c["error"]]}
     failed = [c for c in customers if c["error"]]
     if failed and fail_on_customer_error:
         # The partner exchange has rotated the refresh token: the failure carries the result, so

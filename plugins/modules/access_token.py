@@ -113,7 +113,7 @@ customer_tokens:
   returned: success
   type: dict
 customer_errors:
-  description: The customers that gave no token, each with C(tenant_id), C(error) (one sentence) and C(error_code).
+  description: The customers that gave no token, each with C(tenant_id), C(error) (one sentence), C(error_code) and C(resource) (the resource that failed).
   returned: success
   type: list
   elements: dict

@@ -43,7 +43,8 @@ organization:
   returned: always
   type: dict
 customers:
-  description: The customers, each with id, tenant_id, domain, company_name and relationship.
+  description: The customers, each with id, tenant_id, domain, company_name, relationship and delegated_access
+    (whether DAP, the retired delegated admin privileges, applies).
   returned: always
   type: list
   elements: dict
@@ -62,7 +63,9 @@ def run(module: SecureAppModule) -> dict:
             profile = customer.get("companyProfile") or {}
             customers.append({"id": customer.get("id"), "tenant_id": profile.get("tenantId"),
                               "domain": profile.get("domain"), "company_name": profile.get("companyName"),
-                              "relationship": customer.get("relationshipToPartner")})
+                              "relationship": customer.get("relationshipToPartner"),
+                              # DAP (retired); GDAP relationships are read from Graph instead
+                              "delegated_access": customer.get("allowDelegatedAccess")})
     return {"changed": False, "organization": partner_center.organization_profile(), "customers": customers}
 
 

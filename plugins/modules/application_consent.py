@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: application_consent
+short_description: Consent the SAM app in customer tenants through Partner Center (GDAP)
+version_added: 1.0.0
+description:
+  - Under GDAP the AdminAgents pre-consent no longer reaches customers; the SAM app must be consented in each
+    customer tenant. This module manages that consent with Partner Center's application consents
+    (C(/v1/customers/{customer}/applicationconsents)) for many customers at once, concurrently.
+  - A consent with the same grants is left as it is; one with other grants is replaced (deleted, then created, since
+    Partner Center has no update).
+  - Partner Center creates a consent only when the service account's GDAP roles in the customer include Global
+    Administrator, Privileged Role Administrator or Cloud Application Administrator; other customers get a per-customer
+    error saying so.
+  - Needs an app + user Partner Center token of the partner tenant (the SAM service account, with MFA).
+author:
+  - partnercenter.secure_app developers (@partnercenter)
+extends_documentation_fragment:
+  - partnercenter.secure_app.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads the consents and reports per customer what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows, per customer that changes, the grants before and after.
+options:
+  customer_tenants:
+    description: The customers' tenant ids.
+    type: list
+    elements: str
+    required: true
+  application_id:
+    description: The SAM app's id (client id). Defaults to O(client_id).
+    type: str
+  display_name:
+    description: The name Partner Center records with a new consent.
+    type: str
+  state:
+    description: Whether the consent should exist.
+    type: str
+    default: present
+    choices: [present, absent]
+  grants:
+    description:
+      - What the consent grants, per resource app. Defaults to the SAM app's own delegated permissions for Microsoft
+        Graph (C(Directory.AccessAsUser.All)), Partner Center and Azure Resource Manager (C(user_impersonation)).
+    type: list
+    elements: dict
+    suboptions:
+      enterprise_application_id:
+        description: The resource's app id (Microsoft Graph is C(00000003-0000-0000-c000-000000000000)).
+        type: str
+        required: true
+      scopes:
+        description: Delegated permission names.
+        type: list
+        elements: str
+        required: true
+  concurrency:
+    description: How many customers are handled at once.
+    type: int
+    default: 8
+  fail_on_customer_error:
+    description: Fail the task when a customer gave an error (after all customers were handled).
+    type: bool
+    default: true
+seealso:
+  - module: partnercenter.secure_app.gdap_relationship_info
+  - module: partnercenter.secure_app.access_token
+  - role: partnercenter.secure_app.customer_access
+"""
+
+EXAMPLES = r"""
+- name: Consent the SAM app in the customers whose GDAP roles allow it
+  partnercenter.secure_app.application_consent:
+    access_token: "{{ partner_token.resources.partner_center.access_token }}"
+    application_id: "{{ partner_token.app_id }}"
+    customer_tenants: "{{ gdap_customers }}"
+    fail_on_customer_error: false
+  register: consents
+
+- name: Only Microsoft Graph, read-only, in one customer
+  partnercenter.secure_app.application_consent:
+    access_token: "{{ partner_token.resources.partner_center.access_token }}"
+    application_id: "{{ partner_token.app_id }}"
+    customer_tenants: [11111111-2222-3333-4444-555555555555]
+    grants:
+      - enterprise_application_id: 00000003-0000-0000-c000-000000000000
+        scopes: [Directory.Read.All]
+"""
+
+RETURN = r"""
+customers:
+  description: Per customer, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    tenant_id:
+      description: The customer's tenant id.
+      type: str
+    changed:
+      description: Whether the consent was (in check mode, would be) created, replaced or removed.
+      type: bool
+    before:
+      description: The grants before (as O(grants)), or null when there was no consent.
+      type: list
+      elements: dict
+      sample: [{"enterprise_application_id": "00000003-0000-0000-c000-000000000000", "scopes": ["Directory.AccessAsUser.All"]}]
+    after:
+      description: The grants after, or null when the consent is absent.
+      type: list
+      elements: dict
+    error:
+      description: One sentence with the cause and the fix, or null.
+      type: str
+      sample: "Failed to consent the SAM app in customer ...: Partner Center refused it: ..."
+    error_code:
+      description: A short code for the error (consent_forbidden, customer_not_found, ...), or null.
+      type: str
+failed_customers:
+  description: How many customers gave an error.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import is_guid
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap import (
+    DEFAULT_GRANTS, Consents, apply_consent, check_grants, fan_out)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+
+
+def require_guid(value: str, option: str, what: str) -> str:
+    """A GUID, since it goes into a Partner Center URL path."""
+    text = str(value).strip()
+    if not is_guid(text):
+        shown = text if text.isprintable() and len(text) <= 80 else "the value given"
+        raise SecureAppError(f"{option} {shown!r} is not a GUID: give {what}.", code="invalid_id")
+    return text
+
+
+def run(module: SecureAppModule) -> dict:
+    params = module.params
+    context = module.context
+    application_id = params["application_id"] or params["client_id"]
+    if not application_id:
+        raise SecureAppError("application_id is required (or client_id): give the SAM app's id.")
+    application_id = require_guid(application_id, "application_id", "the SAM app's id")
+    customers = [require_guid(customer, "customer_tenants entry", "the customer's tenant id")
+                 for customer in params["customer_tenants"]]
+    grants = check_grants(params["grants"] if params["grants"] is not None else list(DEFAULT_GRANTS))
+    consents = Consents(context.http, context.cloud, context.token("partner_center", "manage application consents"))
+    present = params["state"] == "present"
+
+    def one(customer: str) -> dict:
+        return apply_consent(consents, customer, application_id=application_id, display_name=params["display_name"],
+                             grants=grants, present=present, check_mode=module.check_mode)
+
+    entries = fan_out(context.http, customers, one, max(1, params["concurrency"]))
+    failed = [entry for entry in entries if entry["error"]]
+    result = {"changed": any(entry["changed"] for entry in entries), "customers": entries,
+              "failed_customers": len(failed),
+              "diff": {"before": {e["tenant_id"]: e["before"] for e in entries if e["changed"]},
+                       "after": {e["tenant_id"]: e["after"] for e in entries if e["changed"]}}}
+    if failed and params["fail_on_customer_error"]:
+        raise SecureAppError(f"{len(failed)} of {len(entries)} customers gave an error; first, "
+                             f"{failed[0]['tenant_id']}: {failed[0]['error']}", code=failed[0]["error_code"],
+                             details={"customers": entries})
+    return result
+
+
+def main() -> None:
+    module = SecureAppModule(
+        {"customer_tenants": {"type": "list", "elements": "str", "required": True},
+         "application_id": {"type": "str"},
+         "display_name": {"type": "str"},
+         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+         "grants": {"type": "list", "elements": "dict", "options": {
+             "enterprise_application_id": {"type": "str", "required": True},
+             "scopes": {"type": "list", "elements": "str", "required": True}}},
+         "concurrency": {"type": "int", "default": 8},
+         "fail_on_customer_error": {"type": "bool", "default": True}},
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
