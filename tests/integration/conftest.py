@@ -89,8 +89,12 @@ class PlaybookRun:
 
 @pytest.fixture(scope="session")
 def run_playbook(ep, collections_path, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("runs")
+    return playbook_runner(ep, collections_path, tmp_path_factory.mktemp("runs"))
 
+
+def playbook_runner(ep, collections_path, workdir):
+    """run(name, extra_vars, ...) -> PlaybookRun, against the sandbox of ep (its endpoints are the
+    variable 'sandbox')."""
     counter = iter(range(1_000_000))
 
     def prepare(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
