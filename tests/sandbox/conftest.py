@@ -22,7 +22,7 @@ from conformance_helpers import consent, create_app, device_code_token, graph_se
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
-    process = SandboxProcess(tmp_path_factory.mktemp("sandbox"), "--customers", "5")
+    process = SandboxProcess(tmp_path_factory.mktemp("sandbox"), "--customers", "8")
     process.start()
     previous = os.environ.get("REQUESTS_CA_BUNDLE")
     # requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle
