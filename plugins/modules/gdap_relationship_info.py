@@ -37,7 +37,9 @@ options:
 seealso:
   - module: partnercenter.secure_app.application_consent
   - module: partnercenter.secure_app.access_token
-  - role: partnercenter.secure_app.customer_access
+  - plugin: partnercenter.secure_app.customer_access
+    plugin_type: filter
+    description: The per-customer verdict the customer_access role reports (the role checks every customer, grants the missing consents and writes a report).
 """
 
 EXAMPLES = r"""

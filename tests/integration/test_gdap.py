@@ -68,8 +68,8 @@ def admin_graph_token(ep):
     client = msal.PublicClientApplication(catalog.AZURE_CLI_APP_ID, authority=f"{ep['cloud']['login']}/"
                                           f"{ep['partner_tenant_id']}", instance_discovery=False, http_client=http)
     flow = client.initiate_device_flow(scopes=[ep["cloud"]["graph"] + "/.default"])
-    SandboxApi(ep).call("POST", "/device-codes/approve", {"user_code": flow["user_code"],
-                                                       "upn": ep["accounts"]["admin"]["upn"]})
+    approval = {"user_code": flow["user_code"], "upn": ep["accounts"]["admin"]["upn"]}
+    SandboxApi(ep).call("POST", "/device-codes/approve", approval)
     return client.acquire_token_by_device_flow(flow)["access_token"]
 
 
@@ -107,8 +107,8 @@ def test_relationships_with_assignments_and_coverage(gdap):
 
 def test_relationships_of_one_customer(gdap):
     """Fails if customer_tenant_id is not sent as Graph's $filter on customer/tenantId."""
-    found = result(run_module(gdap, "gdap_relationship_info", {"customer_tenant_id": tenant(gdap, "gdap_expiring"),
-                                                                "include_access_assignments": False}))
+    args = {"customer_tenant_id": tenant(gdap, "gdap_expiring"), "include_access_assignments": False}
+    found = result(run_module(gdap, "gdap_relationship_info", args))
     [only] = found["relationships"]
     assert only["customer_tenant_id"] == tenant(gdap, "gdap_expiring") and only["access_assignments"] == []
 
@@ -153,8 +153,7 @@ def test_consent_other_grants_are_replaced_then_removed(gdap):
     assert replaced["diff"]["after"][customer] == [{"enterprise_application_id": catalog.GRAPH_APP_ID,
                                                     "scopes": ["Directory.Read.All"]}]
     [stored] = consents(gdap, "gdap_consented")
-    assert stored["grants"] == [{"enterpriseApplicationId": catalog.GRAPH_APP_ID,
-                                            "scope": "Directory.Read.All"}]
+    assert stored["grants"] == [{"enterpriseApplicationId": catalog.GRAPH_APP_ID, "scope": "Directory.Read.All"}]
     removed = result(run_module(gdap, "application_consent", {"customer_tenants": [customer], "state": "absent"}))
     assert removed["changed"] is True and consents(gdap, "gdap_consented") == []
     # Back as the seed had it, for the role's test.

@@ -138,8 +138,8 @@ def test_the_usable_covering_relationship_decides():
 
 
 def test_parse_time():
-    assert parse_time("2026-10-01T12:30:00.1234567Z") == datetime.datetime(2026, 10, 1, 12, 30,
-                                                                          tzinfo=datetime.timezone.utc)
+    expected = datetime.datetime(2026, 10, 1, 12, 30, tzinfo=datetime.timezone.utc)
+    assert parse_time("2026-10-01T12:30:00.1234567Z") == expected
     assert parse_time(None) is None and parse_time("soon") is None
 
 
