@@ -835,8 +835,39 @@ async def device_page(request: web.Request) -> web.Response:
                                        app.get("displayName") or app["appId"]))
 
 
+async def managed_identity_token(request: web.Request) -> web.Response:
+    """App Service's managed identity endpoint (api-version 2019-08-01), which azure-identity's
+    ManagedIdentityCredential calls when IDENTITY_ENDPOINT and IDENTITY_HEADER are set: the
+    host's system-assigned identity, or the user-assigned one named by client_id."""
+    sandbox = sandbox_of(request)
+    if request.headers.get("X-IDENTITY-HEADER") != sandbox.store.get_meta("managed_identity_header"):
+        return json_response({"statusCode": 401, "message": "The X-IDENTITY-HEADER is missing or invalid."}, 401)
+    if request.query.get("api-version") != "2019-08-01":
+        return json_response({"statusCode": 400, "message": "The api-version is missing or not supported."}, 400)
+    resource_key = sandbox.resource_key_for(request.query.get("resource", ""))
+    if resource_key is None:
+        return json_response({"statusCode": 400, "message": "The resource is missing or unknown."}, 400)
+    identities = sandbox.seed_info.get("managed_identities") or {}
+    wanted = request.query.get("client_id") or request.query.get("mi_res_id") or request.query.get("principal_id")
+    chosen = identities.get("system_assigned")
+    if wanted:
+        chosen = next((identity for key, identity in identities.items() if key != "header"
+                       and wanted in (identity["client_id"], identity["object_id"])), None)
+    if not chosen:
+        return json_response({"statusCode": 400, "message": "No managed identity found for the given id."}, 400)
+    tenant_id = sandbox.seed_info["partner_tenant_id"]
+    subject = {"id": chosen["object_id"]}
+    identifier = sandbox.resource_identifier(resource_key)
+    access_token, lifetime, _jti = sandbox.issuer.access_token(
+        tenant_id=tenant_id, audience=identifier, client_id=chosen["client_id"], subject=subject, roles=[])
+    sandbox.count("tokens_issued")
+    return json_response({"access_token": access_token, "expires_on": str(int(sandbox.now()) + lifetime),
+                          "resource": identifier, "token_type": "Bearer", "client_id": chosen["client_id"]})
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.get("/msi/token", managed_identity_token),
         web.get("/{tenant}/v2.0/.well-known/openid-configuration", openid_configuration),
         web.get("/{tenant}/discovery/v2.0/keys", keys),
         web.get("/{tenant}/oauth2/v2.0/authorize", authorize),

@@ -205,6 +205,20 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
             store.execute("INSERT OR REPLACE INTO vault_access VALUES(?, ?)", (sp_id, json.dumps(permissions)))
         principals[key] = {"client_id": app_id, "client_secret": secret_text, "object_id": sp_id,
                            "tenant_id": partner_id}
+    # Managed identities as App Service gives them (IDENTITY_ENDPOINT/IDENTITY_HEADER): a
+    # system-assigned one that may only read the vault, and a user-assigned one (asked for by its
+    # client id) that may also write, so a test tells which one a credential used.
+    identities: dict[str, Any] = {"header": secrets.token_urlsafe(24)}
+    for key, display_name, permissions in (("system_assigned", "sandbox-automation-host", ["get", "list"]),
+                                           ("user_assigned", "sandbox-user-assigned-identity", VAULT_ALL)):
+        app_id = stable_id(partner_id, "managed-identity", display_name)
+        sp_id = stable_id(partner_id, "sp", app_id)
+        store.put_object("servicePrincipal", partner_id, {
+            "id": sp_id, "appId": app_id, "displayName": display_name, "servicePrincipalType": "ManagedIdentity",
+            "x_managed_identity": key})
+        store.execute("INSERT OR REPLACE INTO vault_access VALUES(?, ?)", (sp_id, json.dumps(permissions)))
+        identities[key] = {"client_id": app_id, "object_id": sp_id}
+    store.set_meta("managed_identity_header", identities["header"])
     # The partner's admin and service account may use the vault too (onboarding stores secrets).
     for key in ("admin", "service"):
         if key in accounts:
@@ -260,6 +274,7 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
         "gdap_group_ids": group_ids,
         "accounts": accounts,
         "principals": principals,
+        "managed_identities": identities,
         "customers": customers,
         "foreign_tenants": foreign,
         "vault_name": seed["vault"]["name"],

@@ -10,14 +10,29 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 notes:
   - "Credentials for the vault, in this order: O(access_token) (a token for the vault); O(client_id) with
-    O(refresh_token) (exchanged for a vault token); O(client_id) with O(client_secret) and O(tenant_id) (a service
-    principal); otherwise azure-identity's non-interactive chain: environment (C(AZURE_CLIENT_ID),
-    C(AZURE_TENANT_ID), C(AZURE_CLIENT_SECRET)), managed identity, Azure CLI."
+    O(refresh_token) (the SAM app's or a public client's refresh token, exchanged for a vault token); the vault's own
+    service principal O(vault_tenant_id), O(vault_client_id), O(vault_client_secret); Automation Platform's built-in
+    Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT), C(AZURE_SECRET) in the environment); otherwise
+    azure-identity's C(DefaultAzureCredential) without interactive sign-in: environment (C(AZURE_TENANT_ID),
+    C(AZURE_CLIENT_ID), C(AZURE_CLIENT_SECRET)), workload identity, managed identity (a user-assigned one named by
+    C(AZURE_CLIENT_ID)), Azure CLI."
+  - "O(tenant_id), O(client_id) and O(client_secret) are the SAM app's: without O(refresh_token) they are never the
+    vault's identity, so C(module_defaults) for the group C(group/partnercenter.secure_app.secure_app) may hold the
+    SAM app's credentials safely."
 options:
   vault_url:
     description: The vault's URL, such as C(https://NAME.vault.azure.net).
     type: str
     required: true
+  vault_tenant_id:
+    description: The tenant of the vault's service principal.
+    type: str
+  vault_client_id:
+    description: The client id of the vault's service principal.
+    type: str
+  vault_client_secret:
+    description: The client secret of the vault's service principal.
+    type: str
 requirements:
   - azure-identity >= 1.16.1
   - azure-keyvault-secrets >= 4.7.0

@@ -36,7 +36,7 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 
 
 # Options that hold a credential: cleaned and checked before any use (see clean_credential).
-CREDENTIAL_OPTIONS = frozenset({"client_secret", "refresh_token", "access_token"})
+CREDENTIAL_OPTIONS = frozenset({"client_secret", "refresh_token", "access_token", "vault_client_secret"})
 
 
 def clean_credential(value: Any, option: str) -> str | None:

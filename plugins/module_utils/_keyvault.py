@@ -10,6 +10,7 @@ chain (environment, managed identity, Azure CLI)."""
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -23,13 +24,24 @@ try:
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
                                        ResourceNotFoundError, ServiceRequestError)
     from azure.core.pipeline.transport import RequestsTransport
-    from azure.identity import (AzureCliCredential, ChainedTokenCredential, ClientSecretCredential,
-                                CredentialUnavailableError, EnvironmentCredential, ManagedIdentityCredential)
+    from azure.identity import ClientSecretCredential, CredentialUnavailableError, DefaultAzureCredential
     from azure.keyvault.secrets import SecretClient
 except ImportError:
     HAS_AZURE = False
 else:
     HAS_AZURE = True
+
+
+# The vault's own identity, apart from the SAM app's tenant_id/client_id/client_secret, so that
+# module_defaults for the whole action group can hold the SAM app without becoming the vault's.
+KEYVAULT_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "vault_url": {"type": "str", "required": True},
+    "vault_tenant_id": {"type": "str"},
+    "vault_client_id": {"type": "str"},
+    "vault_client_secret": {"type": "str", "no_log": True},
+}
+# What Automation Platform's built-in Azure Resource Manager credential injects (service principal).
+AWX_AZURE_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_TENANT")
 
 
 def require_azure() -> None:
@@ -88,7 +100,8 @@ def secret_view(secret: Any, with_value: bool) -> dict[str, Any]:
 class KeyVault:
     def __init__(self, http: HttpClient, cloud: Cloud, vault_url: str, *, access_token: str | None = None,
                  access_token_expires_on: int | None = None, tenant_id: str | None = None,
-                 client_id: str | None = None, client_secret: str | None = None) -> None:
+                 client_id: str | None = None, client_secret: str | None = None,
+                 environment: dict[str, str] | None = None, sam_secret_given: bool = False) -> None:
         require_azure()
         parsed = urlparse(vault_url or "")
         if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/"):
@@ -102,33 +115,55 @@ class KeyVault:
         identity_options: dict[str, Any] = {"authority": cloud.login, "transport": self._transport()}
         if not cloud.instance_discovery:
             identity_options["disable_instance_discovery"] = True
+        environment = os.environ if environment is None else environment
+        self.sam_secret_given = sam_secret_given
         if access_token:
             credential = _GivenToken(access_token, access_token_expires_on)
-            self.credential_kind = "access_token"
+            self.credential_kind = "the access token given, or the one the refresh token gave"
         elif client_secret:
             if not (tenant_id and client_id):
-                raise SecureAppError("A Key Vault client secret needs tenant_id and client_id as well.")
+                raise SecureAppError("A Key Vault client secret (vault_client_secret) needs vault_tenant_id and "
+                                     "vault_client_id as well.")
             credential = ClientSecretCredential(tenant_id, client_id, client_secret, **identity_options)
-            self.credential_kind = "service_principal"
+            self.credential_kind = f"the service principal {client_id} (vault_client_id)"
+        elif all(environment.get(name) for name in AWX_AZURE_VARIABLES) and not environment.get("AZURE_CLIENT_SECRET"):
+            # Automation Platform's Azure credential names the secret and tenant its own way.
+            credential = ClientSecretCredential(environment["AZURE_TENANT"], environment["AZURE_CLIENT_ID"],
+                                                environment["AZURE_SECRET"], **identity_options)
+            self.credential_kind = (f"the service principal {environment['AZURE_CLIENT_ID']} of Automation Platform's "
+                                    "Azure credential (AZURE_CLIENT_ID, AZURE_TENANT, AZURE_SECRET)")
         else:
-            credential = ChainedTokenCredential(EnvironmentCredential(**identity_options),
-                                                ManagedIdentityCredential(), AzureCliCredential())
-            self.credential_kind = "environment, managed identity or Azure CLI"
+            # azure-identity's own chain (environment, workload identity, managed identity, with a
+            # user-assigned one named by AZURE_CLIENT_ID, Azure CLI, ...), never an interactive one.
+            try:
+                credential = DefaultAzureCredential(exclude_interactive_browser_credential=True, **identity_options)
+            except ValueError:  # its checks of the AZURE_* variables; the text is not quoted
+                raise SecureAppError(
+                    "azure-identity refused the Key Vault credential settings of the environment (an empty or "
+                    "malformed AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, certificate or federated token "
+                    "variable): correct or unset them, or give vault_tenant_id, vault_client_id and "
+                    "vault_client_secret.", code="invalid_environment") from None
+            self.credential_kind = ("azure-identity's DefaultAzureCredential (environment, workload or managed "
+                                    "identity, Azure CLI)")
         # Retries are the session's (one policy for every call), so azure-core does not add its own.
         self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0)
 
     @classmethod
     def from_options(cls, context: Any) -> "KeyVault":
-        """The vault of the task's options, with the credential they give: an access token; a
-        refresh token (exchanged for a vault token); a service principal; or the environment."""
+        """The vault of the task's options, with the credential they give: an access token; the
+        SAM app's (or a public client's) refresh token, exchanged for a vault token; the vault's
+        own service principal (vault_*); Automation Platform's Azure credential; or
+        azure-identity's DefaultAzureCredential. tenant_id, client_id and client_secret alone are
+        the SAM app's and never the vault's identity."""
         option = context.option
         access_token, expires_on = option("access_token"), None
         if not access_token and option("client_id") and option("refresh_token"):
             exchanged = context.token_result("keyvault", f"use the vault {option('vault_url')}")
             access_token, expires_on = exchanged.access_token, exchanged.expires_on
         return cls(context.http, context.cloud, option("vault_url"), access_token=access_token,
-                   access_token_expires_on=expires_on, tenant_id=option("tenant_id"), client_id=option("client_id"),
-                   client_secret=option("client_secret"))
+                   access_token_expires_on=expires_on, tenant_id=option("vault_tenant_id"),
+                   client_id=option("vault_client_id"), client_secret=option("vault_client_secret"),
+                   sam_secret_given=bool(option("client_secret")) and not option("refresh_token"))
 
     def _transport(self) -> "RequestsTransport":
         return RequestsTransport(**self._transport_options)
@@ -142,12 +177,14 @@ class KeyVault:
             return SecureAppError(f"{what}: {exc.sentence(urlparse(self.vault_url).netloc)}",
                                   code="retry_wait_exceeded")
         chain_found_nothing = isinstance(exc, ClientAuthenticationError) and exc.status_code is None and \
-            self.credential_kind.startswith("environment") and "Unavailable" in str(exc)
+            self.credential_kind.startswith("azure-identity's") and "unavailable" in str(exc).lower()
         if isinstance(exc, CredentialUnavailableError) or chain_found_nothing:
+            hint = (" (client_id and client_secret are the SAM app's, not the vault's: give the vault's service "
+                    "principal as vault_tenant_id, vault_client_id and vault_client_secret)") if self.sam_secret_given else ""
             return SecureAppError(
-                f"{what}: no Key Vault credential is available ({self.credential_kind}): give an access token or a "
-                "service principal, set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, use a managed "
-                "identity, or run 'az login'.", code="no_credential")
+                f"{what}: no Key Vault credential is available{hint}: give access_token, a service principal "
+                "(vault_tenant_id, vault_client_id, vault_client_secret), set AZURE_TENANT_ID/AZURE_CLIENT_ID/"
+                "AZURE_CLIENT_SECRET, use a managed identity, or run 'az login'.", code="no_credential")
         if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
             aadsts = re.search(r"AADSTS(\d+)", str(exc))
             said = f" (Entra said AADSTS{aadsts.group(1)})" if aadsts else ""
@@ -168,8 +205,8 @@ class KeyVault:
             details = {"x-ms-request-id": request_id} if request_id else {}
             if exc.status_code == 403:
                 return SecureAppError(with_support_id(
-                    f"{what}: access denied by {self.vault_url} for this principal ({self.credential_kind}): grant "
-                    "it secret permissions (an access policy or the 'Key Vault Secrets Officer' role).", details),
+                    f"{what}: access denied by {self.vault_url} for {self.credential_kind}: grant it secret "
+                    "permissions (an access policy or the 'Key Vault Secrets Officer' role).", details),
                     code=code or "Forbidden", status=403, details=details)
             if exc.status_code == 401:
                 return SecureAppError(with_support_id(

@@ -109,7 +109,7 @@ secret:
 import datetime
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault, secret_view
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault, secret_view
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 
@@ -196,7 +196,7 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
 def main() -> None:
     module = SecureAppModule(
         {
-            "vault_url": {"type": "str", "required": True},
+            **KEYVAULT_ARGUMENT_SPEC,
             "name": {"type": "str", "required": True},
             "value": {"type": "str", "no_log": True},
             "content_type": {"type": "str"},

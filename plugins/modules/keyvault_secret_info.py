@@ -72,7 +72,7 @@ missing:
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault, secret_view
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault, secret_view
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 
@@ -95,7 +95,7 @@ def run(module: SecureAppModule) -> dict:
 def main() -> None:
     module = SecureAppModule(
         {
-            "vault_url": {"type": "str", "required": True},
+            **KEYVAULT_ARGUMENT_SPEC,
             "names": {"type": "list", "elements": "str", "required": True},
             "fail_on_missing": {"type": "bool", "default": True},
         },

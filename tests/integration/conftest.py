@@ -119,7 +119,11 @@ def playbook_runner(ep, collections_path, workdir):
                            ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
                            ANSIBLE_CALLBACKS_ENABLED="record_results", RECORD_RESULTS_FILE=str(record_file))
         environment.pop("REQUESTS_CA_BUNDLE", None)  # the collection must pass its CA bundle itself
-        environment.update(env or {})
+        for name, value in (env or {}).items():  # None takes a variable away
+            if value is None:
+                environment.pop(name, None)
+            else:
+                environment[name] = value
         return command, environment, record_file
 
     def run(name: str, extra: dict | None = None, *, check: bool = False, verbosity: int = 0,
