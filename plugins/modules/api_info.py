@@ -31,6 +31,16 @@ options:
         C(/subscriptions?api-version=2022-12-01).
     type: str
     required: true
+  partner_token:
+    description:
+      - The C(partner_token) fact as the partner_token role sets it. The task then takes the access token for O(api)
+        (in the partner tenant, or in O(customer_tenant_id)) and the cloud, endpoints and CA bundle from it, so a
+        role passes one value instead of copying fields. Mutually exclusive with O(access_token).
+      - The fact is read on the controller; only the chosen token goes to the module.
+    type: dict
+  customer_tenant_id:
+    description: With O(partner_token), the customer tenant whose token to use (default the partner tenant).
+    type: str
   follow_pages:
     description:
       - Follow C(@odata.nextLink) (Graph) or C(nextLink) (Resource Manager) and gather every C(value).
@@ -41,13 +51,20 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Subscriptions a customer's token reaches
+- name: Subscriptions a customer's token reaches (token, cloud and CA bundle from the fact)
   partnercenter.secure_app.api_info:
     api: resource_manager
     path: /subscriptions?api-version=2022-12-01
-    access_token: "{{ partner_token.customers[customer_id].azure.access_token }}"
-    cloud: "{{ partner_token.cloud }}"
+    partner_token: "{{ partner_token }}"
+    customer_tenant_id: "{{ customer_id }}"
   register: subscriptions
+
+- name: The same with a token of your own
+  partnercenter.secure_app.api_info:
+    api: graph
+    path: /v1.0/organization
+    access_token: "{{ my_graph_token }}"
+  register: organization
 """
 
 RETURN = r"""
@@ -65,17 +82,22 @@ entries:
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import json_body, same_origin_link, service_error
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import (
+    PARTNER_TOKEN_ARGUMENT_SPEC, RESOURCE_OF_API, arguments_from_fact)
 
 BASES = {"graph": "graph", "resource_manager": "resource_manager", "partner_center": "partner_center"}
-RESOURCE_KEYS = {"graph": "graph", "resource_manager": "azure", "partner_center": "partner_center"}
 
 
 def run(module: SecureAppModule) -> dict:
-    params, context = module.params, module.context
+    params = module.params
+    if params["partner_token"]:  # the action plugin resolves it; this covers a run without it
+        params.update(arguments_from_fact(params["partner_token"], RESOURCE_OF_API[params["api"]],
+                                          params["customer_tenant_id"]))
+    context = module.context
     if not params["path"].startswith("/"):
         raise SecureAppError(f"path {params['path']!r} must start with '/': give the path after the API's base URL.")
     base = getattr(context.cloud, BASES[params["api"]])
-    headers = {"Authorization": f"Bearer {context.token(RESOURCE_KEYS[params['api']], 'call ' + params['api'])}",
+    headers = {"Authorization": f"Bearer {context.token(RESOURCE_OF_API[params['api']], 'call ' + params['api'])}",
                "Accept": "application/json"}
     url, first, entries = base + params["path"], None, []
     while url:
@@ -97,8 +119,11 @@ def main() -> None:
             "api": {"type": "str", "required": True, "choices": list(BASES)},
             "path": {"type": "str", "required": True},
             "follow_pages": {"type": "bool", "default": True},
+            "customer_tenant_id": {"type": "str"},
+            **PARTNER_TOKEN_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
+        mutually_exclusive=[("partner_token", "access_token")],
     )
     module.run(run)
 

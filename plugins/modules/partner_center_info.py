@@ -27,13 +27,18 @@ options:
     description: Customers per page.
     type: int
     default: 500
+  partner_token:
+    description:
+      - The C(partner_token) fact as the partner_token role sets it. The task takes its Partner Center token and its
+        cloud, endpoints and CA bundle. Mutually exclusive with O(access_token).
+      - The fact is read on the controller; only the chosen token goes to the module.
+    type: dict
 """
 
 EXAMPLES = r"""
 - name: Organization and customers
   partnercenter.secure_app.partner_center_info:
-    access_token: "{{ partner_token.resources.partner_center.access_token }}"
-    cloud_endpoints: "{{ partner_token.endpoints }}"
+    partner_token: "{{ partner_token }}"
   register: partner_center
 """
 
@@ -51,10 +56,14 @@ customers:
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import (
+    PARTNER_TOKEN_ARGUMENT_SPEC, arguments_from_fact)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._partnercenter import PartnerCenter
 
 
 def run(module: SecureAppModule) -> dict:
+    if module.params["partner_token"]:  # the action plugin resolves it; this covers a run without it
+        module.params.update(arguments_from_fact(module.params["partner_token"], "partner_center"))
     context = module.context
     partner_center = PartnerCenter(context.http, context.cloud, context.token("partner_center", "call Partner Center"))
     customers = []
@@ -71,8 +80,10 @@ def run(module: SecureAppModule) -> dict:
 
 def main() -> None:
     module = SecureAppModule(
-        {"customers": {"type": "bool", "default": True}, "page_size": {"type": "int", "default": 500}},
+        {"customers": {"type": "bool", "default": True}, "page_size": {"type": "int", "default": 500},
+         **PARTNER_TOKEN_ARGUMENT_SPEC},
         supports_check_mode=True,
+        mutually_exclusive=[("partner_token", "access_token")],
     )
     module.run(run)
 

@@ -9,9 +9,10 @@ import pytest
 from integration_helpers import failure
 
 # Nothing from the machine running the tests may pick a credential.
-CLEAN = {name: None for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
-                               "AZURE_TENANT", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
-                               "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT")}
+CREDENTIAL_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET", "AZURE_TENANT",
+                        "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
+                        "IMDS_ENDPOINT")
+CLEAN = {name: None for name in CREDENTIAL_VARIABLES}
 
 
 @pytest.fixture(scope="module")
