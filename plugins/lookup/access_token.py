@@ -36,6 +36,26 @@ EXAMPLES = r"""
   vars:
     token: "{{ lookup('partnercenter.secure_app.access_token', 'partner_center') }}"
   no_log: true
+
+# The SAM credentials from Key Vault, given through the lookup's variables (templates are resolved).
+- name: Read the SAM credentials
+  partnercenter.secure_app.keyvault_secret_info:
+    vault_url: https://contoso-sam.vault.azure.net
+    names: [sam-app-id, sam-tenant-id, sam-client-secret, sam-refresh-token]
+  register: sam_stored
+
+- name: A Graph token, then store the rotated refresh token
+  partnercenter.secure_app.keyvault_secret:
+    vault_url: https://contoso-sam.vault.azure.net
+    name: sam-refresh-token
+    value: "{{ graph_token.refresh_token }}"
+  vars:
+    sam: "{{ sam_stored.secrets | items2dict(key_name='name', value_name='value') }}"
+    partnercenter_tenant_id: "{{ sam['sam-tenant-id'] }}"
+    partnercenter_client_id: "{{ sam['sam-app-id'] }}"
+    partnercenter_client_secret: "{{ sam['sam-client-secret'] }}"
+    partnercenter_refresh_token: "{{ sam['sam-refresh-token'] }}"
+    graph_token: "{{ lookup('partnercenter.secure_app.access_token', 'graph') }}"
 """
 
 RETURN = r"""
@@ -52,10 +72,12 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import RESOURCES, exchange
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import secure_app_context
 
+VARIABLE_PREFIX = "partnercenter_"  # every option's variable (see the doc fragment common.PLUGINS)
+
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._own_variables(variables), direct=kwargs)
         resources = [term for term in terms if term in RESOURCES]
         scopes = [term for term in terms if term not in RESOURCES]
         with secure_app_context(self.get_option, "the access_token lookup") as context:
@@ -63,3 +85,9 @@ class LookupModule(LookupBase):
                               client_secret=context.option("client_secret"), tenant=context.tenant(),
                               refresh_token=context.option("refresh_token"), resources=resources, scopes=scopes)
         return [dict(result["tokens"][term], refresh_token=result["refresh_token"]) for term in terms]
+
+    def _own_variables(self, variables):
+        """The partnercenter_* variables, templated: lookups receive variables as written (on
+        ansible-core 2.19 '{{ client_id }}' would otherwise arrive literally)."""
+        return {name: self._templar.template(value) for name, value in (variables or {}).items()
+                if name.startswith(VARIABLE_PREFIX)}

@@ -214,3 +214,13 @@ def test_a_long_fan_out_shows_progress_without_tokens(run_playbook, sam, ep, api
     lines = [line for line in run.stdout.splitlines() if "customer tenants done" in line]
     assert lines and lines[-1].startswith(f"Exchange: {len(customers)}/{len(customers)} customer tenants done, ")
     assert "eyJ" not in run.stdout
+
+
+def test_lookup_templates_its_variables(run_playbook, ep, sam):
+    """partnercenter_* variables whose values are templates ('{{ client_id }}'): fails if the
+    lookup uses them as written (ansible-core 2.19 hands lookups the variables untemplated)."""
+    run = run_playbook("lookup_vars.yml", {"client_id": sam["app_id"], "client_secret": sam["secret"],
+                                           "refresh_token": sam["refresh_token"]})
+    assert run.ok, run
+    msg = run.task("Token from variables only")["msg"]
+    assert msg["tenant"] == ep["partner_tenant_id"] and msg["scope"].startswith(ep["cloud"]["graph"])
