@@ -73,3 +73,31 @@ sync_collection() {
         | tar --null -T - -cf -) | tar -xf - -C "$COLLECTION_DIR"
     export ANSIBLE_COLLECTIONS_PATH="$COLLECTION_PARENT"
 }
+
+# ansible-test bootstraps pip in the environments it creates with a script it downloads
+# (unreachable here). Offline, a stand-in runs ensurepip and then pip with the same
+# arguments; ansible-test strips the environment, so the CA bundle is passed explicitly.
+offline_get_pip() {
+    local pip_version cache target version
+    pip_version=$("$VENV/bin/python" - <<'PY'
+import importlib.util, os, re
+location = importlib.util.find_spec("ansible_test").submodule_search_locations[0]
+source = open(os.path.join(location, "_internal", "python_requirements.py")).read()
+print(re.search(r"pip='([0-9.]+)'", source).group(1))
+PY
+)
+    cache="$HOME/.ansible/test/cache"
+    mkdir -p "$cache"
+    for version in $pip_version; do
+        target="$cache/get_pip_${version//./_}.py"
+        [ -f "$target" ] && continue
+        cat > "$target" <<PY
+"""Offline stand-in for get-pip.py (written by partnercenter.secure_app's scripts/lib.sh)."""
+import os, subprocess, sys
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"])
+cert = [a for a in ("--cert", "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}") if os.path.exists("${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}")]
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + cert + args))
+PY
+    done
+}
