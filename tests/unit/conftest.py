@@ -19,3 +19,17 @@ def _collection_root() -> str:
 
 
 sys.path.insert(0, _collection_root())
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """The sandbox with a consented SAM app (see plugins/module_utils/sandbox_world.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins" / "module_utils"))
+    import sandbox_world  # pylint: disable=import-outside-toplevel
+
+    made = sandbox_world.start(tmp_path_factory)
+    yield made
+    sandbox_world.stop(made)
