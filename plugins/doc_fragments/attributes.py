@@ -16,3 +16,17 @@ attributes:
     support: none
     description: Returns no diff.
 """
+
+    # Every module: one of the action group.
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/partnercenter.secure_app.secure_app) in C(module_defaults) to set options once for every module of
+        the collection. Options safe to set there are C(cloud), C(cloud_endpoints), C(ca_bundle), C(timeout), C(retries),
+        C(max_retry_wait), C(deadline) and the SAM app's C(tenant_id), C(client_id), C(client_secret) and
+        C(refresh_token); the Key Vault modules take the vault's identity as C(vault_*) options apart.
+    support: full
+    membership:
+      - partnercenter.secure_app.secure_app
+"""

@@ -27,6 +27,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.attributes.INFO_MODULE
 options:
   resources:
@@ -77,7 +78,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 tokens:
-  description: Per resource (or scope), the access token and its use. Secret.
+  description: Per resource (or scope) asked for, the access token and its use. Secret.
   returned: success
   type: dict
   sample:
@@ -86,37 +87,127 @@ tokens:
       expires_on: 1767225600
       tenant_id: 00000000-0000-0000-0000-000000000000
       scope: https://graph.microsoft.com/Directory.AccessAsUser.All
+  contains:
+    RESOURCE:
+      description: One per resource or scope, named by it.
+      type: dict
+      contains:
+          access_token:
+            description: The access token (secret).
+            type: str
+          expires_on:
+            description: When it expires (seconds since the epoch).
+            type: int
+            sample: 1767225600
+          tenant_id:
+            description: The tenant that issued it.
+            type: str
+          scope:
+            description: The permissions it carries.
+            type: str
+            sample: https://graph.microsoft.com/Directory.AccessAsUser.All
 customers:
-  description: Per customer tenant, its tokens (as RV(tokens)) or the error that kept them away.
+  description: Per customer tenant, in the order given, its tokens or the error that kept them away.
   returned: success
   type: list
   elements: dict
+  sample: [{"tenant_id": "11111111-2222-3333-4444-555555555555", "tokens": {}, "error": "The service account has no
+    access to tenant ...", "error_code": "AADSTS50020", "error_resource": "graph"}]
+  contains:
+    tenant_id:
+      description: The customer tenant.
+      type: str
+    tokens:
+      description: Per resource, as in RV(tokens); empty when the tenant gave no token.
+      type: dict
+    error:
+      description: One sentence with the cause and the fix, or null.
+      type: str
+    error_code:
+      description: The AADSTS code (or another short code), or null.
+      type: str
+    error_resource:
+      description: The resource whose token failed, or null.
+      type: str
 refresh_token:
   description: The newest (rotated) refresh token. Secret; store it before anything else uses it.
   returned: success
   type: str
 identity:
-  description: Who the refresh token belongs to (upn, object_id, tenant_id, mfa).
+  description: Who the refresh token belongs to.
   returned: success
   type: dict
+  sample: {"upn": "sam-service@contoso.onmicrosoft.com", "object_id": "...", "tenant_id": "...", "mfa": true}
+  contains:
+    upn:
+      description: The service account's user principal name.
+      type: str
+    object_id:
+      description: Its object id.
+      type: str
+    tenant_id:
+      description: Its home tenant (the partner tenant).
+      type: str
+    mfa:
+      description: Whether the sign-in behind the refresh token used multi-factor authentication.
+      type: bool
 endpoints:
-  description: The cloud's endpoints used (name, login, graph, resource_manager, partner_center), for callers that
-    build API URLs.
+  description: The cloud's endpoints used, for callers that build API URLs.
   returned: success
   type: dict
+  sample: {"name": "AzureCloud", "login": "https://login.microsoftonline.com", "graph": "https://graph.microsoft.com",
+    "resource_manager": "https://management.azure.com", "partner_center": "https://api.partnercenter.microsoft.com"}
+  contains:
+    name:
+      description: The cloud's name.
+      type: str
+    login:
+      description: The identity platform.
+      type: str
+    graph:
+      description: Microsoft Graph.
+      type: str
+    resource_manager:
+      description: Azure Resource Manager.
+      type: str
+    partner_center:
+      description: Partner Center's REST API.
+      type: str
 retries:
   description: How many HTTP retries (throttling, transient failures) the run needed.
   returned: success
   type: int
+  sample: 0
 customer_tokens:
   description: The customers that gave tokens, by tenant id, each as RV(tokens). Secret.
   returned: success
   type: dict
+  sample: {"11111111-2222-3333-4444-555555555555": {"graph": {"access_token": "eyJ0eXAi...", "expires_on": 1767225600,
+    "tenant_id": "11111111-2222-3333-4444-555555555555", "scope": "https://graph.microsoft.com/.default"}}}
+  contains:
+    TENANT_ID:
+      description: One per customer tenant that gave every token, as RV(tokens).
+      type: dict
 customer_errors:
-  description: The customers that gave no token, each with C(tenant_id), C(error) (one sentence), C(error_code) and C(resource) (the resource that failed).
+  description: The customers that gave no token.
   returned: success
   type: list
   elements: dict
+  sample: [{"tenant_id": "11111111-2222-3333-4444-555555555555", "error": "App ... has no consent for this resource in
+    customer tenant ...", "error_code": "AADSTS65001", "resource": "graph"}]
+  contains:
+    tenant_id:
+      description: The customer tenant.
+      type: str
+    error:
+      description: One sentence with the cause and the fix.
+      type: str
+    error_code:
+      description: The AADSTS code or another short code.
+      type: str
+    resource:
+      description: The resource whose token failed.
+      type: str
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule

@@ -23,6 +23,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -116,10 +117,19 @@ customers:
       type: list
       elements: dict
       sample: [{"enterprise_application_id": "00000003-0000-0000-c000-000000000000", "scopes": ["Directory.AccessAsUser.All"]}]
+      contains:
+        enterprise_application_id:
+          description: The resource's app id (lower case).
+          type: str
+        scopes:
+          description: The delegated permissions, sorted.
+          type: list
+          elements: str
     after:
-      description: The grants after, or null when the consent is absent.
+      description: The grants after (as RV(customers[].before)), or null when the consent is absent.
       type: list
       elements: dict
+      sample: [{"enterprise_application_id": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "scopes": ["user_impersonation"]}]
     error:
       description: One sentence with the cause and the fix, or null.
       type: str

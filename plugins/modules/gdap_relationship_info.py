@@ -21,6 +21,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.attributes.INFO_MODULE
 options:
   customer_tenant_id:
@@ -102,6 +103,13 @@ relationships:
       type: list
       elements: dict
       sample: [{"id": "158c047a-c907-4556-b7ef-446551a6b5f7", "name": "Cloud Application Administrator"}]
+      contains:
+        id:
+          description: The role template id.
+          type: str
+        name:
+          description: The role's name, or its id when the collection does not know it.
+          type: str
     access_assignments:
       description: Its access assignments (empty unless O(include_access_assignments)).
       type: list
@@ -118,9 +126,10 @@ relationships:
           description: The partner tenant's security group it assigns.
           type: str
         roles:
-          description: The roles it gives the group's members (each with id and name).
+          description: The roles it gives the group's members (as RV(relationships[].roles)).
           type: list
           elements: dict
+          sample: [{"id": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "name": "Directory Readers"}]
         includes_me:
           description: Whether the signed-in account is a member of the group.
           type: bool
@@ -131,6 +140,13 @@ my_groups:
   type: list
   elements: dict
   sample: [{"id": "b22a39f3-ffa7-5482-b6d4-6cccd143b44e", "display_name": "GDAP Application Consent Agents"}]
+  contains:
+    id:
+      description: The group's object id.
+      type: str
+    display_name:
+      description: The group's name.
+      type: str
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import check_tenant

@@ -18,6 +18,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.keyvault
 attributes:
   check_mode:
@@ -96,8 +97,9 @@ secret:
       description: Content type.
       type: str
     tags:
-      description: Tags.
+      description: Tags, names to values (free-form; the collection's own are listed in the onboard role's README).
       type: dict
+      sample: {"app_id": "...", "key_id": "...", "expires": "2027-11-27T08:28:18Z"}
     enabled:
       description: Whether it is enabled.
       type: bool

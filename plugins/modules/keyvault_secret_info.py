@@ -17,6 +17,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.keyvault
   - partnercenter.secure_app.attributes.INFO_MODULE
 options:
@@ -59,8 +60,9 @@ secrets:
       description: Content type.
       type: str
     tags:
-      description: Tags.
+      description: Tags, names to values (free-form; the collection's own are listed in the onboard role's README).
       type: dict
+      sample: {"app_id": "...", "key_id": "...", "expires": "2027-11-27T08:28:18Z"}
     expires_on:
       description: Expiry as Unix seconds.
       type: int

@@ -17,6 +17,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.attributes.INFO_MODULE
 options:
   customers:
@@ -44,15 +45,47 @@ EXAMPLES = r"""
 
 RETURN = r"""
 organization:
-  description: The organization profile (id, companyName, domain, tenantId, defaultAddress, ...).
+  description: The organization profile as Partner Center gives it.
   returned: always
   type: dict
+  sample: {"id": "...", "companyName": "Contoso Partner", "domain": "contoso.onmicrosoft.com", "tenantId": "...",
+    "defaultAddress": {"country": "US"}}
+  contains:
+    companyName:
+      description: The partner's company name.
+      type: str
+    tenantId:
+      description: The partner tenant.
+      type: str
+    domain:
+      description: The partner's primary domain.
+      type: str
 customers:
-  description: The customers, each with id, tenant_id, domain, company_name, relationship and delegated_access
-    (whether DAP, the retired delegated admin privileges, applies).
+  description: The customers, in Partner Center's order.
   returned: always
   type: list
   elements: dict
+  sample: [{"id": "...", "tenant_id": "...", "domain": "fabrikam.onmicrosoft.com", "company_name": "Fabrikam",
+    "relationship": "reseller", "delegated_access": false}]
+  contains:
+    id:
+      description: The customer's id in Partner Center (its tenant id).
+      type: str
+    tenant_id:
+      description: The customer's tenant id.
+      type: str
+    domain:
+      description: Its primary domain.
+      type: str
+    company_name:
+      description: Its company name.
+      type: str
+    relationship:
+      description: Its relationship to the partner (reseller, ...).
+      type: str
+    delegated_access:
+      description: Whether DAP, the retired delegated admin privileges, applies (GDAP shows in gdap_relationship_info).
+      type: bool
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
