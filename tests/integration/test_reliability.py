@@ -124,9 +124,14 @@ def test_fault_soak(run_playbook, api, ep, auto_approve):
 
 
 def test_two_token_runs_at_once(run_playbook, api, ep, collections_path, tmp_path, auto_approve):
+    """Two daily runs at once from the same stored refresh token: each must write back the token its
+    own exchange returned (broken by: writing back the token it read, or losing one run's write),
+    and the token they started from must have been used by both."""
     variables = role_variables(ep, "twins")
     assert run_playbook("playbooks/onboard.yml", variables).ok
     before = len([s for s in api.state()["secrets"] if s["name"] == "twins-refresh-token"])
+    started_from = vault_client(ep).get_secret("twins-refresh-token").value
+    started = api.state()["now"]
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(variables))
     environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path),
@@ -145,10 +150,14 @@ def test_two_token_runs_at_once(run_playbook, api, ep, collections_path, tmp_pat
         vault.get_secret("twins-app-id").value, client_credential=vault.get_secret("twins-client-secret").value,
         authority=f"{ep['cloud']['login']}/{ep['partner_tenant_id']}", instance_discovery=False,
         http_client=_session(ep))
-    for version in versions[-2:]:  # neither rotated token was lost: both still work
-        value = vault.get_secret("twins-refresh-token", version["version"]).value
-        assert "access_token" in client.acquire_token_by_refresh_token(
-            value, [ep["cloud"]["graph"] + "/.default"])
+    written = [vault.get_secret("twins-refresh-token", version["version"]).value for version in versions[-2:]]
+    assert started_from not in written and written[0] != written[1], "each run stored its own rotated token"
+    for value in written:  # issued during the runs, and working
+        [info] = api.call("POST", "/refresh-tokens/info", {"refresh_token": value})["tokens"]
+        assert info["issued"] >= started and not info["revoked"]
+        assert "access_token" in client.acquire_token_by_refresh_token(value, [ep["cloud"]["graph"] + "/.default"])
+    [origin] = api.call("POST", "/refresh-tokens/info", {"refresh_token": started_from})["tokens"]
+    assert origin["last_used"] >= started
     assert run_playbook("token_only.yml", variables).ok
 
 

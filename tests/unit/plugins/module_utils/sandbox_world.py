@@ -47,7 +47,3 @@ def stop(world: dict[str, Any]) -> None:
         os.environ.pop("REQUESTS_CA_BUNDLE", None)
     else:
         os.environ["REQUESTS_CA_BUNDLE"] = world["previous_bundle"]
-
-
-def customer(ep: dict[str, Any], kind: str) -> str:
-    return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)

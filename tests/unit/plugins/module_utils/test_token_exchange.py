@@ -6,13 +6,17 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sandbox_world import customer
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import (
     check_issued_in, exchange, requested_scopes)
 
+
+
+def customer(ep, kind):
+    """The tenant id of the sandbox's first customer of a kind (dap, gdap_ready, none, ...)."""
+    return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)
 
 @pytest.fixture()
 def context(world):
