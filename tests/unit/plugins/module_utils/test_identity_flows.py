@@ -14,7 +14,6 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity
 AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 
-
 def customer(ep, kind):
     """The tenant id of the sandbox's first customer of a kind (dap, gdap_ready, none, ...)."""
     return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)

@@ -13,7 +13,6 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens i
     check_issued_in, exchange, requested_scopes)
 
 
-
 def customer(ep, kind):
     """The tenant id of the sandbox's first customer of a kind (dap, gdap_ready, none, ...)."""
     return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)
