@@ -18,6 +18,7 @@ def customer(ep, kind):
     """The tenant id of the sandbox's first customer of a kind (dap, gdap_ready, none, ...)."""
     return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)
 
+
 @pytest.fixture()
 def identity(world):
     http = HttpClient(world["ep"]["ca_file"], 30, 2)

@@ -17,6 +17,7 @@ def customer(ep, kind):
     """The tenant id of the sandbox's first customer of a kind (dap, gdap_ready, none, ...)."""
     return next(c["tenant_id"] for c in ep["customers"] if c["kind"] == kind)
 
+
 @pytest.fixture()
 def context(world):
     options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
