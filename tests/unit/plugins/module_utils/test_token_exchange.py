@@ -80,6 +80,8 @@ def test_customers_concurrently_with_errors_and_progress(context, world):
     by_tenant = {c["tenant_id"]: c for c in result["customers"]}
     assert [c["tenant_id"] for c in result["customers"]] == [dap, none, ready]
     assert list(by_tenant[dap]["tokens"]) == ["partner_center", "graph"] and by_tenant[dap]["error"] is None
+    assert by_tenant[dap]["error_code"] is None and by_tenant[dap]["error_resource"] is None
+    assert set(by_tenant[none]) == {"tenant_id", "tokens", "error", "error_code", "error_resource"}
     assert by_tenant[dap]["tokens"]["graph"]["tenant_id"] == dap
     assert by_tenant[none]["error_code"] == "AADSTS50020" and by_tenant[none]["tokens"] == {}
     assert by_tenant[none]["error_resource"] == "partner_center"
@@ -87,6 +89,8 @@ def test_customers_concurrently_with_errors_and_progress(context, world):
     assert list(result["customer_tokens"]) == [dap]
     failed = [(e["tenant_id"], e["resource"]) for e in result["customer_errors"]]
     assert failed == [(none, "partner_center"), (ready, "partner_center")]
+    assert result["customer_errors"][0] == {"tenant_id": none, "error": by_tenant[none]["error"],
+                                            "error_code": "AADSTS50020", "resource": "partner_center"}
     assert sorted(seen)[-1] == (3, 2, 3) and len(seen) == 3
     assert context.http.session.adapters["https://"]._pool_maxsize >= 3
 
