@@ -62,19 +62,19 @@ def test_retry_wait_exceeded_sentences():
     assert (total.wanted, total.waited, total.attempts, total.status) == (20, 290, 5, None)
 
 
+EXCEPTIONS = _http.requests.exceptions
+
+
 @pytest.mark.parametrize("exception, code, sentence", [
-    (lambda: _http.requests.exceptions.SSLError(), "tls",
-     "TLS verification failed for h:1: give ca_bundle with the CA that signed its certificate."),
-    (lambda: _http.requests.exceptions.RetryError(), "retries_exhausted", "h:1 kept failing after 0 retries: try "
-                                                                        "again later."),
-    (lambda: _http.requests.exceptions.ReadTimeout(), "timeout",
-     "h:1 did not answer in time: raise timeout or try again later."),
-    (lambda: _http.requests.exceptions.ConnectionError(), "connection",
-     "Cannot connect to h:1: check the endpoint URL and the network."),
-    (lambda: _http.requests.exceptions.InvalidHeader("Bearer secret"), "invalid_request",
+    (EXCEPTIONS.SSLError, "tls", "TLS verification failed for h:1: give ca_bundle with the CA that signed its "
+                                 "certificate."),
+    (EXCEPTIONS.RetryError, "retries_exhausted", "h:1 kept failing after 0 retries: try again later."),
+    (EXCEPTIONS.ReadTimeout, "timeout", "h:1 did not answer in time: raise timeout or try again later."),
+    (EXCEPTIONS.ConnectionError, "connection", "Cannot connect to h:1: check the endpoint URL and the network."),
+    (lambda: EXCEPTIONS.InvalidHeader("Bearer secret"), "invalid_request",
      "A request to h:1 could not be sent: a header or parameter holds a character HTTP does not allow "
      "(InvalidHeader); check the values given to the task."),
-    (lambda: _http.requests.exceptions.TooManyRedirects(), "request_failed",
+    (EXCEPTIONS.TooManyRedirects, "request_failed",
      "A request to h:1 failed (TooManyRedirects): check the endpoint URL and the network."),
     (lambda: RetryWaitExceeded(90, 0, 1, 503, True, 60, 300), "retry_wait_exceeded",
      "h:1 asked to wait 90 s before a retry (Retry-After, after HTTP 503), longer than max_retry_wait (60 s): try "
