@@ -260,8 +260,12 @@ class Identity:
         except SecureAppError:
             raise
         except msal.exceptions.MsalServiceError as exc:
-            raise SecureAppError(f"The sign-in service for tenant {tenant} failed ({exc.error}): try again later.",
-                                 code=str(getattr(exc, "error", "service_error"))) from None
+            # msal raises it for an answer without an OAuth error body (an HTTP 5xx): its error is
+            # then empty and its text is "HTTP Error: <status>".
+            error = getattr(exc, "error", None)  # not every msal release has the attribute
+            said = error or str(exc.args[0] if exc.args else "no answer")
+            raise SecureAppError(f"The sign-in service for tenant {tenant} failed ({said}): try again later.",
+                                 code=error or "service_error") from None
         except ValueError as exc:
             raise SecureAppError(f"msal refused the request for tenant {tenant}: {exc}") from None
         except Exception as exc:  # transport errors surface as requests exceptions through msal

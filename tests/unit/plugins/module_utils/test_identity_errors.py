@@ -62,3 +62,37 @@ def test_token_result_identity_and_mfa():
 def test_opaque_tokens_yield_no_claims():
     assert unverified_claims("not-a-jwt") == {}
     assert unverified_claims(None) == {}
+
+
+def test_identity_falls_back_to_the_id_token_and_the_tenant_asked():
+    result = TokenResult(access_token="x", expires_on=1, scope="s", tenant_id="asked",
+                         claims={"unique_name": "u@b.c"}, id_token_claims={"oid": "o-2", "amr": ["mfa"]})
+    assert result.identity() == {"upn": "u@b.c", "object_id": "o-2", "tenant_id": "asked", "mfa": True}
+    only_id_token = TokenResult(access_token="x", expires_on=1, scope="s", tenant_id="asked",
+                                id_token_claims={"preferred_username": "p@b.c", "tid": "t-9"})
+    assert only_id_token.identity() == {"upn": "p@b.c", "object_id": None, "tenant_id": "t-9", "mfa": False}
+    assert TokenResult(access_token="x", expires_on=1, scope="s", tenant_id="t").mfa is False
+
+
+def test_unknown_code_sentence_and_support_ids_exactly():
+    error = explain(entra(1234567, "Something new.\nmore"), tenant="t", client_id="c", cloud=CLOUD)
+    assert error.message == ("Sign-in to tenant t failed: AADSTS1234567: Something new. (see the AADSTS code at "
+                             "https://login.microsoftonline.com/error) (correlation id c-1).")
+    assert error.details == {"correlation_id": "c-1", "trace_id": "t-1"}
+    bare = explain({}, tenant="t", client_id="c", cloud=CLOUD)
+    assert bare.message.startswith("Sign-in to tenant t failed: unknown error") and bare.code == "None"
+
+
+def test_claims_of_something_that_is_not_a_jwt():
+    assert unverified_claims("not.a.jwt") == {} and unverified_claims(None) == {} and unverified_claims("") == {}
+
+
+def test_require_msal(monkeypatch):
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils import _identity
+
+    monkeypatch.setattr(_identity, "HAS_MSAL", False)
+    with pytest.raises(Exception) as raised:
+        _identity.require_msal()
+    assert type(raised.value).__name__ == "MissingLibraryError"
+    assert raised.value.message == ("The Python package 'msal' is not installed where this task runs: pip install -r "
+                                    "requirements.txt from the collection.")

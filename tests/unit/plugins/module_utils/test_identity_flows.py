@@ -201,3 +201,73 @@ def test_a_plain_code_that_is_not_valid(identity, world):
         identity.redeem_plain_code(app["app_id"], app["secret"], world["ep"]["partner_tenant_id"], "not-a-code",
                                    [graph_scope(world)], "http://localhost:8400")
     assert raised.value.code.startswith("AADSTS")
+
+
+def test_a_server_error_in_the_partner_tenant_names_the_status(world):
+    """msal raises MsalServiceError with no error for a 5xx: the sentence names the status, not None."""
+    api, app, tenant = world["api"], world["app"], world["ep"]["partner_tenant_id"]
+    http = HttpClient(world["ep"]["ca_file"], 30, 0)
+    identity = Identity(http, resolve_cloud("AzureCloud", world["ep"]["cloud"]))
+    identity.application(app["app_id"], tenant, app["secret"])  # discovery before the fault
+    api.call("PUT", "/faults", [{"service": "login", "path": f"/{tenant}/oauth2/v2.0/token", "status": 502,
+                                 "count": 3}])
+    try:
+        with pytest.raises(SecureAppError) as raised:
+            identity.refresh(app["app_id"], app["secret"], tenant, world["refresh_token"], [graph_scope(world)])
+    finally:
+        api.call("DELETE", "/faults")
+        http.close()
+    assert raised.value.message == f"The sign-in service for tenant {tenant} failed (HTTP Error: 502): try again later."
+    assert raised.value.code == "service_error"
+
+
+def test_msal_refusing_a_reserved_scope(identity, world):
+    with pytest.raises(SecureAppError) as raised:
+        refresh(identity, world, scopes=["openid"])
+    assert raised.value.message.startswith(f"msal refused the request for tenant {world['ep']['partner_tenant_id']}: ")
+
+
+def test_a_full_authorization_code_sign_in(identity, world):
+    import requests  # pylint: disable=import-outside-toplevel
+    from sandbox.testing import auth_response, sign_in  # pylint: disable=import-outside-toplevel
+
+    app, ep = world["app"], world["ep"]
+    tenant = ep["partner_tenant_id"]
+    flow = identity.auth_code_flow(app["app_id"], app["secret"], tenant, [graph_scope(world)],
+                                   "http://localhost:8400", response_mode="query")
+    assert "response_mode=query" in flow["auth_uri"]
+    browser = requests.Session()
+    browser.verify = ep["ca_bundle"]
+    account = ep["accounts"]["service"]
+    answer = auth_response(sign_in(browser, flow["auth_uri"], account["upn"], account["password"],
+                                   account.get("mfa_code")))
+    result = identity.redeem_auth_code(app["app_id"], app["secret"], tenant, flow, answer)
+    assert result.identity()["upn"] == account["upn"] and result.mfa and result.refresh_token
+    with pytest.raises(SecureAppError) as reused:  # a code works once
+        identity.redeem_auth_code(app["app_id"], app["secret"], tenant, flow, answer)
+    assert reused.value.code.startswith("AADSTS") or reused.value.code
+
+
+def test_customer_endpoint_from_the_discovery_document(world):
+    """The customer's token endpoint is the partner's with the tenant changed; without a usable
+    document, the standard path."""
+    cloud = resolve_cloud("AzureCloud", world["ep"]["cloud"])
+    http = HttpClient(world["ep"]["ca_file"], 30, 0)
+    identity = Identity(http, cloud)
+    login = cloud.login
+    partner, customer_id = "partner.onmicrosoft.com", "customer.onmicrosoft.com"
+    identity._apps[("app", partner, False)] = object()  # no sign-in needed for this check
+
+    def endpoint_with(document):
+        identity._recorder.documents[cloud.authority(partner) + "/v2.0/.well-known/openid-configuration"] = \
+            (200, document)
+        return identity._customer_token_endpoint("app", None, partner, customer_id)
+
+    standard = f"{login}/{customer_id}/oauth2/v2.0/token"
+    assert endpoint_with({"token_endpoint": f"{login}/{partner}/oauth2/v9/token"}) == \
+        f"{login}/{customer_id}/oauth2/v9/token"
+    assert endpoint_with({"token_endpoint": f"https://elsewhere/{partner}/oauth2/v2.0/token"}) == standard
+    assert endpoint_with({"token_endpoint": f"{login}/{partner}"}) == standard
+    assert endpoint_with({}) == standard
+    assert endpoint_with(None) == standard
+    http.close()
