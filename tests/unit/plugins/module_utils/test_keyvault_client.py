@@ -235,3 +235,144 @@ def test_from_options_with_a_refresh_token(world):
     finally:
         for made in (context, signed_in, sam_only):
             made.close()
+
+
+def test_every_operation_names_itself_when_refused(world, http):
+    kv = vault(world, http, principal="no_vault_access")
+    client_id = world["ep"]["principals"]["no_vault_access"]["client_id"]
+    vault_url = world["ep"]["vault_url"]
+    for action, call in (("delete", lambda: kv.delete("x")), ("recover", lambda: kv.recover("x")),
+                         ("purge", lambda: kv.purge("x")), ("set", lambda: kv.set("x", "v", content_type=None,
+                                                                                  tags=None, expires_on=None)),
+                         ("update", lambda: kv.update_properties("x", "1", content_type=None, tags=None,
+                                                                 expires_on=None))):
+        with pytest.raises(SecureAppError) as raised:
+            call()
+        message = raised.value.message
+        assert message.startswith(f"Failed to {action} secret 'x': access denied by {vault_url} for the service "
+                                  f"principal {client_id} (vault_client_id): grant it secret permissions (an access "
+                                  "policy or the 'Key Vault Secrets Officer' role) (request id "), message
+
+
+def test_unauthorized_and_other_http_errors_exactly(world, http):
+    kv = vault(world, http, access_token="not-a-vault-token", tenant_id=None, client_id=None, client_secret=None)
+    with pytest.raises(SecureAppError) as raised:
+        kv.get("anything")
+    request_id = raised.value.details["x-ms-request-id"]
+    assert raised.value.message == (f"Failed to read secret 'anything': {world['ep']['vault_url']} refused the token: "
+                                    "use a token for the vault's resource in the vault's tenant (request id "
+                                    f"{request_id}).")
+    assert raised.value.status == 401
+    good = vault(world, http)
+    with pytest.raises(SecureAppError) as bad_name:
+        good.set("not a valid name!", "v", content_type=None, tags=None, expires_on=None)
+    assert bad_name.value.status == 400
+    assert bad_name.value.message.startswith(f"Failed to set secret 'not a valid name!' in {world['ep']['vault_url']}: "
+                                             "HTTP 400 BadParameter")
+    assert bad_name.value.message.endswith(f"(request id {bad_name.value.details['x-ms-request-id']}).")
+
+
+def test_azure_core_does_not_retry_on_top_of_the_session(world):
+    """One 503 with no retries allowed: azure-core's own retries would hide it."""
+    api = world["api"]
+    strict = HttpClient(world["ep"]["ca_file"], 30, 0)
+    kv = vault(world, strict)
+    secret_name = name()
+    kv.set(secret_name, "v", content_type=None, tags=None, expires_on=None)
+    api.call("PUT", "/faults", [{"service": "vault", "method": "GET", "status": 503, "count": 1}])
+    try:
+        with pytest.raises(SecureAppError) as raised:
+            kv.get(secret_name)
+    finally:
+        api.call("DELETE", "/faults")
+        strict.close()
+    assert raised.value.status == 503
+
+
+def test_exact_sentences_of_credential_and_tls_failures(world, http, monkeypatch):
+    kv = vault(world, http, client_secret="wrong-secret")
+    with pytest.raises(SecureAppError) as raised:
+        kv.get("anything")
+    client_id = world["ep"]["principals"]["automation"]["client_id"]
+    assert raised.value.message == (f"Failed to read secret 'anything': the Key Vault credential (the service principal "
+                                    f"{client_id} (vault_client_id)) could not get a token (Entra said AADSTS7000215): "
+                                    "check its tenant, client id and secret (or the managed identity), and that it "
+                                    "exists in this cloud.")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    plain = HttpClient(None, 10, 0)
+    try:
+        kv = KeyVault(plain, resolve_cloud("AzureCloud", world["ep"]["cloud"]), world["ep"]["vault_url"],
+                      access_token="t", environment=NO_ENVIRONMENT)
+        with pytest.raises(SecureAppError) as tls:
+            kv.get("anything")
+    finally:
+        plain.close()
+    assert tls.value.code == "tls"
+    assert tls.value.message == (f"Failed to read secret 'anything': TLS verification failed for "
+                                 f"{world['ep']['vault_url']}: give ca_bundle with the CA that signed its certificate.")
+
+
+def test_no_credential_sentence_exactly(world, http, monkeypatch):
+    for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "IMDS_ENDPOINT", "AZURE_USERNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    kv = vault(world, http, tenant_id=None, client_id=None, client_secret=None)
+    assert kv.credential_kind == ("azure-identity's DefaultAzureCredential (environment, workload or managed identity, "
+                                  "Azure CLI)")
+    with pytest.raises(SecureAppError) as raised:
+        kv.get("anything")
+    assert raised.value.message == (
+        "Failed to read secret 'anything': no Key Vault credential is available: give access_token, a service "
+        "principal (vault_tenant_id, vault_client_id, vault_client_secret), set AZURE_TENANT_ID/AZURE_CLIENT_ID/"
+        "AZURE_CLIENT_SECRET, use a managed identity, or run 'az login'.")
+
+
+def test_update_without_expiry_and_a_given_token_without_expiry(world, http):
+    kv = vault(world, http)
+    secret_name = name()
+    made = kv.set(secret_name, "v", content_type=None, tags={"a": "b"}, expires_on=1893456000)
+    kv.update_properties(secret_name, made.properties.version, content_type="x", tags=None, expires_on=None)
+    view = secret_view(kv.get(secret_name), with_value=False)
+    assert view["content_type"] == "x" and view["expires_on"] == 1893456000 and view["tags"] == {"a": "b"}
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import _GivenToken
+    import time as clock
+    token = _GivenToken("t", None).get_token("scope")
+    assert token.token == "t" and clock.time() + 2900 < token.expires_on < clock.time() + 3100
+    assert _GivenToken("t", 123).get_token().expires_on == 123
+
+
+def test_require_azure(monkeypatch):
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils import _keyvault
+
+    monkeypatch.setattr(_keyvault, "HAS_AZURE", False)
+    with pytest.raises(SecureAppError) as raised:
+        _keyvault.require_azure()
+    assert type(raised.value).__name__ == "MissingLibraryError"
+    assert raised.value.message == ("The Python packages 'azure-identity' and 'azure-keyvault-secrets' are not "
+                                    "installed where this task runs: pip install -r requirements.txt from the "
+                                    "collection.")
+
+
+def test_from_options_picks_the_vaults_own_identity_and_a_given_token(world):
+    ep = world["ep"]
+    principal = ep["principals"]["automation"]
+    base = {"cloud": "AzureCloud", "cloud_endpoints": ep["cloud"], "ca_bundle": ep["ca_file"], "timeout": 30,
+            "retries": 1, "vault_url": ep["vault_url"]}
+    own = Context(dict(base, vault_tenant_id=principal["tenant_id"], vault_client_id=principal["client_id"],
+                       vault_client_secret=principal["client_secret"], client_id="sam", client_secret="sam-secret",
+                       tenant_id=ep["partner_tenant_id"]).get)
+    given = Context(dict(base, access_token="a-vault-token", client_secret="sam-secret", client_id="sam").get)
+    refreshed = Context(dict(base, client_id="sam", client_secret="s", refresh_token="r",
+                             access_token="wins-over-the-refresh").get)
+    try:
+        assert KeyVault.from_options(own).credential_kind == (f"the service principal {principal['client_id']} "
+                                                              "(vault_client_id)")
+        assert KeyVault.from_options(own).sam_secret_given is True
+        with_token = KeyVault.from_options(given)
+        assert with_token.credential_kind.startswith("the access token given") and with_token.sam_secret_given
+        assert KeyVault.from_options(refreshed).sam_secret_given is False
+    finally:
+        for made in (own, given, refreshed):
+            made.close()
