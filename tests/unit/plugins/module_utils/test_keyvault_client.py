@@ -267,9 +267,10 @@ def test_unauthorized_and_other_http_errors_exactly(world, http):
     with pytest.raises(SecureAppError) as bad_name:
         good.set("not a valid name!", "v", content_type=None, tags=None, expires_on=None)
     assert bad_name.value.status == 400
-    assert bad_name.value.message.startswith(f"Failed to set secret 'not a valid name!' in {world['ep']['vault_url']}: "
-                                             "HTTP 400 BadParameter")
-    assert bad_name.value.message.endswith(f"(request id {bad_name.value.details['x-ms-request-id']}).")
+    assert bad_name.value.message == (f"Failed to set secret 'not a valid name!' in {world['ep']['vault_url']}: HTTP "
+                                      "400 BadParameter The request URI contains an invalid name: not a valid name! "
+                                      f"(request id {bad_name.value.details['x-ms-request-id']}).")
+    assert bad_name.value.code == "BadParameter"
 
 
 def test_azure_core_does_not_retry_on_top_of_the_session(world):
