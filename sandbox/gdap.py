@@ -33,7 +33,6 @@ ROLE_NAMES = {
 # The roles with which an agent may grant an application consent in the customer tenant.
 CONSENT_ROLES = {GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR}
 READ_PERMISSIONS = {"DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All"}
-PAGE_SIZE = 100
 MAX_TOP = 300  # the documented upper bound of $top for these collections
 
 # The seeded kinds of customer (cycled by --customers N): the groups they assign, the roles, the
@@ -175,68 +174,53 @@ def _may_read(caller) -> bool:
     return bool(caller.permissions & READ_PERMISSIONS)
 
 
-def _page(request: web.Request, sandbox: Sandbox, items: list[dict[str, Any]], context: str) -> web.Response:
-    try:
-        top = int(request.query.get("$top", PAGE_SIZE))
-        skip = int(request.query.get("$skiptoken", "0") or 0)
-    except ValueError:
-        return graph_error(sandbox, 400, "BadRequest", "Invalid value for $top or $skiptoken.")
-    if not 1 <= top <= MAX_TOP:
-        return graph_error(sandbox, 400, "BadRequest", f"The limit of '{MAX_TOP}' for Top query has been exceeded.")
-    body: dict[str, Any] = {"@odata.context": f"{sandbox.urls['graph']}/v1.0/$metadata#{context}",
-                            "value": items[skip:skip + top]}
-    if skip + top < len(items):
-        query = dict(request.query)
-        query["$skiptoken"] = str(skip + top)
-        body["@odata.nextLink"] = str(request.url.with_query(query))
-    return json_response(body)
-
-
 def _partner_relationships(sandbox: Sandbox, partner_id: str) -> list:
     return sandbox.store.all("SELECT * FROM gdap_relationships WHERE partner_id=? ORDER BY created, id",
                              (partner_id,))
 
 
 async def list_relationships(request: web.Request, sandbox: Sandbox, caller) -> web.Response:
-    from .graph import apply_filter  # graph imports this module for its routes
+    from .graph import apply_filter, page  # graph imports this module for its routes
 
     if not _may_read(caller):
-        return graph_error(sandbox, 403, "Authorization_RequestDenied",
-                           "Insufficient privileges to complete the operation.")
+        return _denied(sandbox)
     items = [relationship_view(sandbox, row) for row in _partner_relationships(sandbox, caller.tenant_id)]
     filtered = apply_filter(request, items)
     if isinstance(filtered, web.Response):
         return filtered
-    return _page(request, sandbox, filtered, "tenantRelationships/delegatedAdminRelationships")
+    return page(request, filtered, "tenantRelationships/delegatedAdminRelationships", max_top=MAX_TOP)
 
 
-def _relationship(sandbox: Sandbox, caller, relationship_id: str):
-    return sandbox.store.one("SELECT * FROM gdap_relationships WHERE id=? AND partner_id=?",
-                             (relationship_id, caller.tenant_id))
+def _denied(sandbox: Sandbox) -> web.Response:
+    return graph_error(sandbox, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
-def _not_found(sandbox: Sandbox, relationship_id: str) -> web.Response:
-    return graph_error(sandbox, 404, "NotFound", f"The delegated admin relationship '{relationship_id}' was not found.")
+def _readable_relationship(request: web.Request, sandbox: Sandbox, caller):
+    """The partner's relationship named in the path, or the error response Graph gives."""
+    if not _may_read(caller):
+        return _denied(sandbox)
+    relationship_id = request.match_info["id"]
+    row = sandbox.store.one("SELECT * FROM gdap_relationships WHERE id=? AND partner_id=?",
+                            (relationship_id, caller.tenant_id))
+    if row is None:
+        return graph_error(sandbox, 404, "NotFound", f"The delegated admin relationship '{relationship_id}' was not "
+                                                     "found.")
+    return row
 
 
 async def get_relationship(request: web.Request, sandbox: Sandbox, caller) -> web.Response:
-    if not _may_read(caller):
-        return graph_error(sandbox, 403, "Authorization_RequestDenied",
-                           "Insufficient privileges to complete the operation.")
-    row = _relationship(sandbox, caller, request.match_info["id"])
-    if row is None:
-        return _not_found(sandbox, request.match_info["id"])
-    return json_response(relationship_view(sandbox, row))
+    row = _readable_relationship(request, sandbox, caller)
+    return row if isinstance(row, web.Response) else json_response(relationship_view(sandbox, row))
 
 
 async def list_assignments(request: web.Request, sandbox: Sandbox, caller) -> web.Response:
-    if not _may_read(caller):
-        return graph_error(sandbox, 403, "Authorization_RequestDenied",
-                           "Insufficient privileges to complete the operation.")
-    relationship = _relationship(sandbox, caller, request.match_info["id"])
-    if relationship is None:
-        return _not_found(sandbox, request.match_info["id"])
+    from .graph import page  # graph imports this module for its routes
+
+    relationship = _readable_relationship(request, sandbox, caller)
+    if isinstance(relationship, web.Response):
+        return relationship
     rows = sandbox.store.all("SELECT * FROM gdap_assignments WHERE relationship_id=? ORDER BY created, id",
                              (relationship["id"],))
-    return _page(request, sandbox, [assignment_view(row) for row in rows],
-                 f"tenantRelationships/delegatedAdminRelationships('{relationship['id']}')/accessAssignments")
+    return page(request, [assignment_view(row) for row in rows],
+                f"tenantRelationships/delegatedAdminRelationships('{relationship['id']}')/accessAssignments",
+                max_top=MAX_TOP)

@@ -87,10 +87,17 @@ def authenticated(handler: Callable) -> Callable:
     return wrapper
 
 
-def page(request: web.Request, items: list[dict[str, Any]], context: str) -> web.Response:
+def page(request: web.Request, items: list[dict[str, Any]], context: str, max_top: int | None = None) -> web.Response:
+    """One page of a collection, with @odata.nextLink; max_top is the collection's documented bound of
+    $top (a larger one is refused)."""
     sandbox = sandbox_of(request)
-    top = int(request.query.get("$top", PAGE_SIZE))
-    skip = int(request.query.get("$skiptoken", "0") or 0)
+    try:
+        top = int(request.query.get("$top", PAGE_SIZE))
+        skip = int(request.query.get("$skiptoken", "0") or 0)
+    except ValueError:
+        return graph_error(sandbox, 400, "BadRequest", "Invalid value for $top or $skiptoken.")
+    if max_top is not None and not 1 <= top <= max_top:
+        return graph_error(sandbox, 400, "BadRequest", f"The limit of '{max_top}' for Top query has been exceeded.")
     body: dict[str, Any] = {"@odata.context": f"{sandbox.urls['graph']}/v1.0/$metadata#{context}",
                             "value": items[skip:skip + top]}
     if skip + top < len(items):

@@ -33,6 +33,14 @@ def vault(world, http, principal="automation", **kwargs):
     return KeyVault(http, resolve_cloud("AzureCloud", ep["cloud"]), ep["vault_url"], **options)
 
 
+def without_any_credential(monkeypatch):
+    """No variable azure-identity reads, and no Azure CLI on the PATH."""
+    for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "IMDS_ENDPOINT", "AZURE_USERNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+
+
 def name():
     return "unit-" + uuid.uuid4().hex[:12]
 
@@ -172,10 +180,7 @@ def test_automation_platform_azure_credential(world, http):
 
 
 def test_no_credential_at_all(world, http, monkeypatch):
-    for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
-                     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "IMDS_ENDPOINT", "AZURE_USERNAME"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("PATH", "/nonexistent")
+    without_any_credential(monkeypatch)
     kv = vault(world, http, tenant_id=None, client_id=None, client_secret=None, sam_secret_given=True)
     with pytest.raises(SecureAppError) as raised:
         kv.get("anything")
@@ -315,10 +320,7 @@ def test_exact_sentences_of_credential_and_tls_failures(world, http, monkeypatch
 
 
 def test_no_credential_sentence_exactly(world, http, monkeypatch):
-    for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
-                     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "IMDS_ENDPOINT", "AZURE_USERNAME"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("PATH", "/nonexistent")
+    without_any_credential(monkeypatch)
     kv = vault(world, http, tenant_id=None, client_id=None, client_secret=None)
     assert kv.credential_kind == ("azure-identity's DefaultAzureCredential (environment, workload or managed identity, "
                                   "Azure CLI)")
