@@ -72,10 +72,10 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
         for path in place.rglob("*"):
             if path.is_file():
                 texts[f"{name}: {path.relative_to(place)}"] = path.read_text(errors="replace")
-    # pytest's own folder is left out: it holds the sandbox's state and the test's variables files
-    # (with pytest-xdist, every worker's folder: their sandboxes are not this test's).
+    # pytest's own folders are left out: they hold sandboxes' state and the tests' variables files
+    # (this run's, other workers', and those of any other pytest run on the machine).
     basetemp = tmp_path_factory.getbasetemp()
-    skip = basetemp.parent if basetemp.name.startswith("popen-gw") else basetemp
+    skip = next((p for p in basetemp.parents if p.name.startswith("pytest-of-")), basetemp)
     for path in _new_files(system_tmp, started, skip=skip):
         try:
             texts[f"system temp: {path}"] = path.read_text(errors="replace")
