@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +41,7 @@ def test_exchange_at_vvv_prints_no_secret(run_playbook, ep, sam):
 
 
 def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_playbook, ep, api, auto_approve,
-                                                                           tmp_path, tmp_path_factory):
+                                                                           tmp_path, tmp_path_factory, request):
     """Every place a run writes: output, log, fact cache, Ansible's temporary folders, and HOME,
     TMPDIR and ANSIBLE_HOME of the run itself, plus whatever appeared in the system's temporary
     folder meanwhile (broken by: a module that writes a token file to /tmp, to ~/, or to
@@ -50,6 +51,10 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
     places = {name: tmp_path / name for name in names}
     for place in places.values():
         place.mkdir()
+    # TMPDIR short: ansible-core 2.21 puts a unix socket there, and a socket path is at most 107
+    # bytes (pytest-xdist's folders are deep). Scanned like the others, removed at the end.
+    places["tmpdir"] = Path(tempfile.mkdtemp(prefix="hyg-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(places["tmpdir"], ignore_errors=True))
     env = {"ANSIBLE_LOG_PATH": str(places["log"] / "ansible.log"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(places["facts"]), "ANSIBLE_LOCAL_TEMP": str(places["local-tmp"]),
            "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart",
