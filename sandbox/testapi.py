@@ -54,6 +54,8 @@ async def state(request: web.Request) -> web.Response:
                      "deleted": store.one("SELECT 1 FROM deleted_secrets WHERE name=?", (r["name"],)) is not None}
                     for r in store.all("SELECT * FROM secrets ORDER BY name, created, rowid")],
         "issued_tokens": store.one("SELECT count(*) FROM issued_tokens")[0],
+        "issued_tokens_by_tenant": {r["tenant_id"]: r["n"] for r in store.all(
+            "SELECT tenant_id, count(*) AS n FROM issued_tokens GROUP BY tenant_id")},
         "writes": _write_counts(store),
         "counters": sandbox.counters,
     }
