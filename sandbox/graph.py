@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from . import gdap
+from . import credentials, gdap
 from .context import Sandbox, bearer_claims, graph_error, json_response, sandbox_of, token_scopes, utc_iso
 from .seed import hash_secret
 from .tokens import TokenError
@@ -24,7 +24,8 @@ WRITE_GROUPS = {"Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.A
                 "Directory.ReadWrite.All"}
 ADMIN_ROLES = {"Global Administrator", "Application Administrator", "Cloud Application Administrator"}
 APPLICATION_FIELDS = {"displayName", "signInAudience", "requiredResourceAccess", "web", "publicClient",
-                      "isFallbackPublicClient", "tags", "notes", "identifierUris", "spa", "description", "info"}
+                      "isFallbackPublicClient", "tags", "notes", "identifierUris", "spa", "description", "info",
+                      "keyCredentials"}
 # The $filter forms these collections support: "field eq 'v'" and "startswith(field,'v')", joined
 # with "and" (case-insensitive on values, as Graph compares these string properties).
 CLAUSE = re.compile(r"\s*(?:(?P<field>[\w/]+)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
@@ -174,11 +175,23 @@ def password_view(row) -> dict[str, Any]:
             "hint": row["hint"], "keyId": row["key_id"], "secretText": None, "startDateTime": utc_iso(row["start"])}
 
 
-def application_view(sandbox: Sandbox, app: dict[str, Any]) -> dict[str, Any]:
+def application_view(sandbox: Sandbox, app: dict[str, Any], with_keys: bool = False) -> dict[str, Any]:
     view = _public(app)
     view["passwordCredentials"] = [password_view(r) for r in sandbox.store.all(
         "SELECT * FROM passwords WHERE app_object_id=? ORDER BY start", (app["id"],))]
+    view["keyCredentials"] = credentials.key_credentials_view(app, with_key=with_keys)
     return view
+
+
+def set_key_credentials(sandbox: Sandbox, app: dict[str, Any], body: dict[str, Any]) -> web.Response | None:
+    """keyCredentials in a create or update replace the app's certificates (validated as Graph does)."""
+    if "keyCredentials" not in body:
+        return None
+    try:
+        body["keyCredentials"] = credentials.replace_key_credentials(app, body["keyCredentials"])
+    except credentials.CredentialError as error:
+        return graph_error(sandbox, error.status, error.error, error.message)
+    return None
 
 
 # applications ----------------------------------------------------------------------------------
@@ -204,6 +217,9 @@ async def create_application(request, sandbox: Sandbox, caller: Caller):
                                     "'microsoft.graph.application'.")
     if invalid_application_value(body):
         return bad_request(sandbox, invalid_application_value(body))
+    refused = set_key_credentials(sandbox, {}, body)
+    if refused:
+        return refused
     tenant = sandbox.store.tenant(caller.tenant_id)
     app = {
         "id": str(uuid.uuid4()), "appId": str(uuid.uuid4()), "createdDateTime": utc_iso(sandbox.now()),
@@ -214,6 +230,7 @@ async def create_application(request, sandbox: Sandbox, caller: Caller):
         "web": {"redirectUris": [],
                 "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False}},
         "publicClient": {"redirectUris": []}, "spa": {"redirectUris": []},
+        "keyCredentials": body.get("keyCredentials", []),
     }
     for section in ("web", "publicClient", "spa"):
         app[section].update(body.get(section) or {})
@@ -233,7 +250,8 @@ async def get_application(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(READ_DIRECTORY):
         return denied(sandbox)
     app = _own_application(sandbox, caller, request.match_info["id"])
-    return json_response(application_view(sandbox, app)) if app else not_found(sandbox, request.match_info["id"])
+    with_keys = "keycredentials" in request.query.get("$select", "").lower().split(",")
+    return json_response(application_view(sandbox, app, with_keys)) if app else not_found(sandbox, request.match_info["id"])
 
 
 @authenticated
@@ -252,6 +270,9 @@ async def update_application(request, sandbox: Sandbox, caller: Caller):
                                     "'microsoft.graph.application'.")
     if invalid_application_value(body):
         return bad_request(sandbox, invalid_application_value(body))
+    refused = set_key_credentials(sandbox, app, body)
+    if refused:
+        return refused
     for key, value in body.items():
         if key in ("web", "publicClient", "spa") and isinstance(value, dict):
             app.setdefault(key, {}).update(value)
@@ -489,7 +510,8 @@ async def me(request, sandbox: Sandbox, caller: Caller):
 
 
 def routes() -> list[web.RouteDef]:
-    return [
+    from . import graph_credentials  # it builds on this module's handlers
+    return graph_credentials.routes() + [
         web.get("/v1.0/applications", list_applications),
         web.post("/v1.0/applications", create_application),
         web.get("/v1.0/applications/{id}", get_application),

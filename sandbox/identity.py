@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus, urlencode, urlparse
 
 from aiohttp import web
 
-from . import catalog, gdap, pages
+from . import catalog, credentials, gdap, pages
 from .context import Sandbox, aad_error, json_response, sandbox_of
 from .seed import hash_secret
 from .tokens import client_info
@@ -225,7 +225,12 @@ def authenticate_client(sandbox: Sandbox, app_home: str, app: dict[str, Any], fo
     """Return True for a confidential (authenticated) client, False for an accepted public one."""
     secret = form.get("client_secret")
     if form.get("client_assertion"):
-        raise Refusal(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+        try:
+            credentials.verify_client_assertion(sandbox.store, sandbox.issuer, sandbox.urls["login"], app, form,
+                                                sandbox.now())
+        except credentials.CredentialError as error:
+            raise Refusal(error.status, error.error, error.code, error.message) from None
+        return True
     if secret is None:
         if public_allowed:
             return False
@@ -420,6 +425,7 @@ async def token(request: web.Request) -> web.Response:
         if "resource" in form:
             raise Refusal(400, "invalid_request", 901002, "The 'resource' request parameter is not supported.")
         tenant = require_tenant(sandbox, request.match_info["tenant"])
+        credentials.TOKEN_REQUEST.set((request.match_info["tenant"], tenant["id"], tenant.get("domain") or ""))
         form = basic_client_credentials(request, form)
         grant_type = require_parameter(form, "grant_type")
         require_parameter(form, "client_id")
@@ -844,8 +850,9 @@ async def managed_identity_token(request: web.Request) -> web.Response:
         return json_response({"statusCode": 401, "message": "The X-IDENTITY-HEADER is missing or invalid."}, 401)
     if request.query.get("api-version") != "2019-08-01":
         return json_response({"statusCode": 400, "message": "The api-version is missing or not supported."}, 400)
+    federation = request.query.get("resource", "").rstrip("/") == credentials.TOKEN_EXCHANGE_AUDIENCE
     resource_key = sandbox.resource_key_for(request.query.get("resource", ""))
-    if resource_key is None:
+    if resource_key is None and not federation:
         return json_response({"statusCode": 400, "message": "The resource is missing or unknown."}, 400)
     identities = sandbox.seed_info.get("managed_identities") or {}
     wanted = request.query.get("client_id") or request.query.get("mi_res_id") or request.query.get("principal_id")
@@ -856,6 +863,13 @@ async def managed_identity_token(request: web.Request) -> web.Response:
     if not chosen:
         return json_response({"statusCode": 400, "message": "No managed identity found for the given id."}, 400)
     tenant_id = sandbox.seed_info["partner_tenant_id"]
+    if federation:  # the token a federated identity credential of an app trusts
+        lifetime = 3600
+        sandbox.count("tokens_issued")
+        return json_response({"access_token": credentials.exchange_token(sandbox.issuer, tenant_id, chosen, lifetime),
+                              "expires_on": str(int(sandbox.now()) + lifetime),
+                              "resource": credentials.TOKEN_EXCHANGE_AUDIENCE, "token_type": "Bearer",
+                              "client_id": chosen["client_id"]})
     subject = {"id": chosen["object_id"]}
     identifier = sandbox.resource_identifier(resource_key)
     access_token, lifetime, _jti = sandbox.issuer.access_token(
