@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .seed import DEFAULT_SEED
 from .server import serve
 
 
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="first of six consecutive ports (login, graph, management, partner center, vault, "
                           "test API); 0 picks free ports")
     run.add_argument("--seed", help="seed file (JSON or YAML) overriding the built-in seed")
-    run.add_argument("--customers", type=int, help="number of customer tenants (default 3)")
+    run.add_argument("--customers", type=int,
+                     help=f"number of customer tenants (default {DEFAULT_SEED['customers']}, one of each GDAP situation)")
     run.add_argument("--latency-ms", type=int, default=0, help="latency added to every emulated request")
     run.add_argument("--auto-approve", action="append", default=[], metavar="UPN[=CLIENT_ID]",
                      help="sign pending device codes in as UPN (for CLIENT_ID only, if given); repeatable")
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.server").setLevel(logging.ERROR)
     try:
-        asyncio.run(serve(args.state, args.port, args.seed, args.customers, args.latency_ms,
+        # endpoints.json and variables.yml name files of the state: absolute, for any working folder
+        asyncio.run(serve(args.state.resolve(), args.port, args.seed, args.customers, args.latency_ms,
                           parse_auto_approve(args.auto_approve)))
     except KeyboardInterrupt:
         pass

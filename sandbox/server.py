@@ -22,6 +22,7 @@ from .pki import Pki
 from .seed import apply_seed, load_seed
 from .store import Store
 from .tokens import TokenIssuer
+from .variables import remove_variables, write_variables
 
 ROUTES = {
     "login": identity.routes,
@@ -191,6 +192,7 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
         "pid": os.getpid(),
         **seed_info,
     }
+    write_variables(state_dir, endpoints)  # before endpoints.json, which tells waiters it is ready
     write_private_json(endpoints_file, endpoints)
     log.info("sandbox ready: %s", json.dumps(urls))
 
@@ -202,4 +204,5 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
     await asyncio.gather(*(runner.cleanup() for runner in runners))
     store.db.close()
     endpoints_file.unlink(missing_ok=True)
+    remove_variables(state_dir)
     log.info("sandbox stopped")

@@ -84,7 +84,7 @@ notes:
   - Results that hold a token or a secret are hidden from output by the collection; failures stay visible,
     as their messages never hold a secret.
 requirements:
-  - python >= 3.10
+  - python >= 3.11
   - msal >= 1.28.0
   - requests >= 2.32.4
   - urllib3 >= 2.5.0
