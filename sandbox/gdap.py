@@ -2,10 +2,14 @@
 assignments to the partner's security groups, and what they let the partner's agents do in a
 customer tenant (token issue, Graph, Partner Center application consents).
 
-A relationship's status follows the sandbox clock: an active one whose end has passed reads
-'expired' (or is extended by its autoExtendDuration, as Partner Center does)."""
+A relationship's status follows the sandbox clock (see lifecycle()): after the customer's approval it
+is 'approved', then 'activating', then 'active'; an active one whose end has passed reads 'expiring'
+while it is deprovisioned, then 'expired' (unless its autoExtendDuration extends it); a termination
+goes 'terminationRequested', 'terminating', 'terminated'. Access assignments are 'pending' for a
+moment before 'active', and 'deleting' before 'deleted'. The writes are in gdap_lifecycle.py."""
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -13,6 +17,7 @@ from aiohttp import web
 
 from . import catalog
 from .context import Sandbox, graph_error, json_response, utc_iso
+from .gdap_query import collection
 
 DAY = 86400
 # Role template ids (the same in every tenant) and their names.
@@ -22,6 +27,7 @@ CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
 DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
 USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+# Entra's built-in role templates a GDAP relationship may name (Entra documents their template ids).
 ROLE_NAMES = {
     GLOBAL_ADMINISTRATOR: "Global Administrator",
     PRIVILEGED_ROLE_ADMINISTRATOR: "Privileged Role Administrator",
@@ -29,11 +35,36 @@ ROLE_NAMES = {
     DIRECTORY_READERS: "Directory Readers",
     HELPDESK_ADMINISTRATOR: "Helpdesk Administrator",
     USER_ADMINISTRATOR: "User Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
+    "9360feb5-f418-4baa-8175-e2a00bac4301": "Directory Writers",
+    "f023fd81-a637-4b56-95fd-791ac0226033": "Service Support Administrator",
+    "b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
+    "4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "5d6b6bb7-de71-4623-b4af-96380a352509": "Security Reader",
+    "3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "17315797-102d-40b4-93e0-432062caca18": "Compliance Administrator",
+    "4a5d8f65-41da-4de4-8968-e035b65339cf": "Reports Reader",
+    "fdd7a751-b60b-444a-984c-02652fe8fa1c": "Groups Administrator",
+    "7698a772-787b-4ac8-901f-60d6b08affd2": "Cloud Device Administrator",
+    "11648597-926c-4cf3-9c36-bcebb0ba8dcc": "Power Platform Administrator",
+    "44367163-eba1-44c3-98af-f5787879f96a": "Dynamics 365 Administrator",
+    "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
+    "31392ffb-586c-42d1-9346-e59415a2cc4e": "Exchange Recipient Administrator",
+    "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f": "Security Operator",
+    "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b": "Message Center Reader",
 }
 # The roles with which an agent may grant an application consent in the customer tenant.
 CONSENT_ROLES = {GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR}
 READ_PERMISSIONS = {"DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All"}
-MAX_TOP = 300  # the documented upper bound of $top for these collections
+WRITE_PERMISSIONS = {"DelegatedAdminRelationship.ReadWrite.All"}
 
 # The seeded kinds of customer (cycled by --customers N): the groups they assign, the roles, the
 # relationship's end relative to seeding, and whether the partner's SAM app is consented there.
@@ -62,20 +93,61 @@ GROUPS = {
 DURATION_DAYS = 730
 
 
-def relationship_end(sandbox: Sandbox, row) -> float:
-    """The end of a relationship at the sandbox's now, auto-extension included."""
-    end = row["activated"] + row["duration_days"] * DAY
+# How long each documented intermediate status lasts in the sandbox (seconds of its clock); the test
+# API's PUT /sandbox/gdap-timing changes them for a run.
+TIMING = {"activation": 2.0, "assignment": 2.0, "termination": 2.0, "deprovisioning": 3600.0}
+
+
+def timing(sandbox: Sandbox) -> dict[str, float]:
+    return getattr(sandbox, "gdap_timing", TIMING)
+
+
+def relationship_end(sandbox: Sandbox, row, activated: float | None = None) -> float:
+    """The end of an active relationship at the sandbox's now, auto-extension included."""
+    activated = row["activated"] if activated is None else activated
+    end = activated + row["duration_days"] * DAY
     extend = row["auto_extend_days"] * DAY
     now = sandbox.now()
-    while extend and row["status"] == "active" and end <= now:
+    while extend and end <= now:
         end += extend
     return end
 
 
+def lifecycle(sandbox: Sandbox, row) -> tuple[str, float | None, float | None]:
+    """(status, activated, end) of a relationship now: the stored status moved on by the clock."""
+    now, times = sandbox.now(), timing(sandbox)
+    status, activated = row["status"], row["activated"]
+    if status == "approved" and row["approved"] is not None:
+        done = row["approved"] + times["activation"]
+        if now < row["approved"] + times["activation"] / 2:
+            return "approved", None, None
+        if now < done:
+            return "activating", None, None
+        status, activated = "active", done if activated is None else activated  # the test API may move it
+    if row["termination_requested"] is not None:
+        asked = row["termination_requested"]
+        if now < asked + times["termination"] / 2:
+            return "terminationRequested", activated, None
+        if now < asked + times["termination"]:
+            return "terminating", activated, None
+        return "terminated", activated, asked + times["termination"]
+    if status == "active" and activated is not None:
+        end = relationship_end(sandbox, row, activated)
+        if end <= now:
+            return ("expiring" if now < end + times["deprovisioning"] else "expired"), activated, end
+        return "active", activated, end
+    if status in ("expired", "terminated") and activated is not None:
+        return status, activated, activated + row["duration_days"] * DAY
+    return status, activated, None
+
+
 def relationship_status(sandbox: Sandbox, row) -> str:
-    if row["status"] == "active" and relationship_end(sandbox, row) <= sandbox.now():
-        return "expired"
-    return row["status"]
+    return lifecycle(sandbox, row)[0]
+
+
+def etag(key: str, version: int) -> str:
+    """A weak entity tag as Graph gives these objects (opaque; it changes with every write)."""
+    return 'W/"' + base64.b64encode(f"{key}:{version}".encode()).decode() + '"'
 
 
 def _roles(ids: list[str]) -> dict[str, Any]:
@@ -84,25 +156,46 @@ def _roles(ids: list[str]) -> dict[str, Any]:
 
 def relationship_view(sandbox: Sandbox, row) -> dict[str, Any]:
     customer = sandbox.store.tenant(row["customer_id"]) or {}
+    status, activated, end = lifecycle(sandbox, row)
     return {
         "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
-        "id": row["id"], "displayName": row["display_name"], "status": relationship_status(sandbox, row),
+        "@odata.etag": etag(row["id"], row["version"] or 1),
+        "id": row["id"], "displayName": row["display_name"], "status": status,
         "duration": f"P{row['duration_days']}D",
         "autoExtendDuration": f"P{row['auto_extend_days']}D" if row["auto_extend_days"] else "PT0S",
         "customer": {"tenantId": row["customer_id"], "displayName": customer.get("display_name")},
         "accessDetails": _roles(json.loads(row["roles"])),
-        "createdDateTime": utc_iso(row["created"]), "activatedDateTime": utc_iso(row["activated"]),
+        "createdDateTime": utc_iso(row["created"]),
+        "activatedDateTime": utc_iso(activated) if activated is not None else None,
         "lastModifiedDateTime": utc_iso(row["modified"]),
-        "endDateTime": utc_iso(relationship_end(sandbox, row)),
+        "endDateTime": utc_iso(end) if end is not None else None,
     }
 
 
-def assignment_view(row) -> dict[str, Any]:
+def assignment_state(sandbox: Sandbox, row) -> tuple[str, list[str]]:
+    """(status, roles) of an access assignment now: 'pending' until it takes effect, a role change
+    applied once its operation is done, 'deleting' then 'deleted' after a delete."""
+    now, delay = sandbox.now(), timing(sandbox)["assignment"]
+    roles = json.loads(row["roles"])
+    if row["pending_roles"] and row["ready"] is not None and now >= row["ready"]:
+        roles = json.loads(row["pending_roles"])
+    if row["deleted"] is not None:
+        return ("deleting" if now < row["deleted"] + delay else "deleted"), roles
+    if row["status"] == "pending" and row["ready"] is not None and now < row["ready"]:
+        return "pending", roles
+    if row["status"] == "pending":
+        return "active", roles
+    return row["status"], roles
+
+
+def assignment_view(sandbox: Sandbox, row) -> dict[str, Any]:
+    status, roles = assignment_state(sandbox, row)
     return {
         "@odata.type": "#microsoft.graph.delegatedAdminAccessAssignment",
-        "id": row["id"], "status": row["status"],
+        "@odata.etag": etag(row["id"], row["version"] or 1),
+        "id": row["id"], "status": status,
         "accessContainer": {"accessContainerId": row["group_id"], "accessContainerType": "securityGroup"},
-        "accessDetails": _roles(json.loads(row["roles"])),
+        "accessDetails": _roles(roles),
         "createdDateTime": utc_iso(row["created"]), "lastModifiedDateTime": utc_iso(row["modified"]),
     }
 
@@ -117,10 +210,11 @@ def agent_roles(sandbox: Sandbox, partner_id: str, customer_id: str, user_id: st
         if relationship_status(sandbox, relationship) != "active":
             continue
         for assignment in sandbox.store.all(
-                "SELECT a.roles FROM gdap_assignments a JOIN members m ON m.group_id=a.group_id"
-                " WHERE a.relationship_id=? AND a.status='active' AND m.member_id=?", (relationship["id"], user_id)):
-            # An assignment gives only roles the relationship itself holds.
-            roles |= set(json.loads(assignment["roles"])) & set(json.loads(relationship["roles"]))
+                "SELECT a.* FROM gdap_assignments a JOIN members m ON m.group_id=a.group_id"
+                " WHERE a.relationship_id=? AND m.member_id=?", (relationship["id"], user_id)):
+            status, assigned = assignment_state(sandbox, assignment)
+            if status == "active":  # an assignment gives only roles the relationship itself holds
+                roles |= set(assigned) & set(json.loads(relationship["roles"]))
     return roles
 
 
@@ -161,10 +255,13 @@ def seed_relationship(store, *, stable_id, partner_id: str, customer: dict[str, 
     relationship_id = f"{stable_id('gdap', customer['tenant_id'])}-{stable_id('gdap-2', customer['tenant_id'])}"
     ends_in = spec.get("ends_in_days", DURATION_DAYS - 30)
     activated = now - (DURATION_DAYS - ends_in) * DAY
-    store.execute("INSERT INTO gdap_relationships VALUES(?, ?, ?, ?, 'active', ?, ?, ?, ?, 0, ?)", (
-        relationship_id, partner_id, customer["tenant_id"], f"SAM access {customer['name']}",
-        json.dumps(spec["roles"]), activated - DAY, activated, DURATION_DAYS, activated))
-    store.execute("INSERT INTO gdap_assignments VALUES(?, ?, ?, ?, 'active', ?, ?)", (
+    store.execute(
+        "INSERT INTO gdap_relationships(id, partner_id, customer_id, display_name, status, roles, created, activated,"
+        " duration_days, auto_extend_days, modified) VALUES(?, ?, ?, ?, 'active', ?, ?, ?, ?, 0, ?)", (
+            relationship_id, partner_id, customer["tenant_id"], f"SAM access {customer['name']}",
+            json.dumps(spec["roles"]), activated - DAY, activated, DURATION_DAYS, activated))
+    store.execute("INSERT INTO gdap_assignments(id, relationship_id, group_id, roles, status, created, modified)"
+                  " VALUES(?, ?, ?, ?, 'active', ?, ?)", (
         stable_id("gdap-assignment", relationship_id), relationship_id, group_ids[spec["group"]],
         json.dumps(spec["roles"]), activated, activated))
 
@@ -180,15 +277,11 @@ def _partner_relationships(sandbox: Sandbox, partner_id: str) -> list:
 
 
 async def list_relationships(request: web.Request, sandbox: Sandbox, caller) -> web.Response:
-    from .graph import apply_filter, page  # graph imports this module for its routes
-
     if not _may_read(caller):
         return _denied(sandbox)
     items = [relationship_view(sandbox, row) for row in _partner_relationships(sandbox, caller.tenant_id)]
-    filtered = apply_filter(request, items)
-    if isinstance(filtered, web.Response):
-        return filtered
-    return page(request, filtered, "tenantRelationships/delegatedAdminRelationships", max_top=MAX_TOP)
+    return collection(request, sandbox, items, "tenantRelationships/delegatedAdminRelationships",
+                      "delegatedAdminRelationship")
 
 
 def _denied(sandbox: Sandbox) -> web.Response:
@@ -214,13 +307,11 @@ async def get_relationship(request: web.Request, sandbox: Sandbox, caller) -> we
 
 
 async def list_assignments(request: web.Request, sandbox: Sandbox, caller) -> web.Response:
-    from .graph import page  # graph imports this module for its routes
-
     relationship = _readable_relationship(request, sandbox, caller)
     if isinstance(relationship, web.Response):
         return relationship
     rows = sandbox.store.all("SELECT * FROM gdap_assignments WHERE relationship_id=? ORDER BY created, id",
                              (relationship["id"],))
-    return page(request, [assignment_view(row) for row in rows],
-                f"tenantRelationships/delegatedAdminRelationships('{relationship['id']}')/accessAssignments",
-                max_top=MAX_TOP)
+    return collection(request, sandbox, [assignment_view(sandbox, row) for row in rows],
+                      f"tenantRelationships/delegatedAdminRelationships('{relationship['id']}')/accessAssignments",
+                      "delegatedAdminAccessAssignment")

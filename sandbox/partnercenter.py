@@ -141,17 +141,47 @@ def _may_consent(sandbox: Sandbox, claims: dict[str, Any], tenant: dict[str, Any
     return bool(gdap.agent_roles(sandbox, claims["tid"], tenant["id"], claims["oid"]) & gdap.CONSENT_ROLES)
 
 
+def _is_guid(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def consent_body_problem(body: Any) -> str | None:
+    """Why Partner Center would refuse an application consent's body, or None: the application and
+    each grant's enterprise application are ids (GUIDs), each grant names its scopes."""
+    if not isinstance(body, dict) or not body.get("applicationId") or not isinstance(body.get("applicationGrants"), list):
+        return "applicationId and applicationGrants are required."
+    if not _is_guid(body["applicationId"]):
+        return f"The applicationId '{body['applicationId']}' is not a valid application id (a GUID)."
+    if body.get("displayName") is not None and not isinstance(body["displayName"], str):
+        return "The displayName must be a string."
+    if not body["applicationGrants"]:
+        return "applicationGrants must name at least one grant."
+    for grant in body["applicationGrants"]:
+        if not isinstance(grant, dict) or not _is_guid(grant.get("enterpriseApplicationId")):
+            return "Each application grant needs an enterpriseApplicationId that is an application id (a GUID)."
+        scope = grant.get("scope")
+        if not isinstance(scope, str) or not [part for part in scope.split(",") if part.strip()]:
+            return f"The grant for {grant['enterpriseApplicationId']} needs a scope (comma-separated permission names)."
+    return None
+
+
 @authenticated(app_user_only=True)
 async def create_consent(request: web.Request, sandbox: Sandbox, claims: dict[str, Any]) -> web.Response:
     tenant = _customer(sandbox, claims, request.match_info["customer"])
     if tenant is None:
         return _missing_customer(request)
+    if request.content_type != "application/json":
+        return pc_error(415, 415001, "The request's Content-Type must be application/json.", request)
     try:
         body = await request.json()
     except ValueError:
         body = None
-    if not isinstance(body, dict) or not body.get("applicationId") or not isinstance(body.get("applicationGrants"), list):
-        return pc_error(400, 400001, "applicationId and applicationGrants are required.", request)
+    problem = consent_body_problem(body)
+    if problem:
+        return pc_error(400, 400001, problem, request)
     if not _may_consent(sandbox, claims, tenant):
         return pc_error(403, 900403, "The user is not authorized to consent applications in this customer tenant: "
                                      "a Global Administrator, Privileged Role Administrator or Cloud Application "

@@ -254,11 +254,16 @@ def apply_seed(store: Store, seed: dict[str, Any]) -> dict[str, Any]:
             consented_earlier.append(customer_id)
         for user_index in (1, 2):
             _user(store, customer_id, domain, {"upn": f"user{user_index}@{domain}", "roles": []})
+        # The customer's Global Administrator, who approves the partner's GDAP requests.
+        customer_admin = {"upn": f"admin@{domain}", "password": secrets.token_urlsafe(12),
+                          "roles": ["Global Administrator"]}
+        _user(store, customer_id, domain, customer_admin)
         subscription_id = stable_id(customer_id, "subscription")
         store.execute("INSERT INTO subscriptions VALUES(?, ?, ?, 'Enabled')",
                       (subscription_id, customer_id, f"{name} - Azure plan"))
         customers.append({"tenant_id": customer_id, "domain": domain, "name": name, "kind": kind,
-                          "relationship": relationship, "subscription_id": subscription_id})
+                          "relationship": relationship, "subscription_id": subscription_id,
+                          "admin": {"upn": customer_admin["upn"], "password": customer_admin["password"]}})
     store.set_meta("consented_earlier", json.dumps(consented_earlier))
     foreign = []
     for spec in seed.get("foreign_tenants", []):

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import arm, graph, identity, keyvault, partnercenter, testapi
+from . import arm, gdap_approval, graph, identity, keyvault, partnercenter, testapi
 from .context import REQUEST_ID, SERVICES, Sandbox, aad_error, json_response
 from .pki import Pki
 from .seed import apply_seed, load_seed
@@ -25,7 +25,7 @@ from .tokens import TokenIssuer
 from .variables import remove_variables, write_variables
 
 ROUTES = {
-    "login": identity.routes,
+    "login": lambda: gdap_approval.routes() + identity.routes(),  # the admin center's invitation page too
     "graph": graph.routes,
     "management": arm.routes,
     "partner_center": partnercenter.routes,
@@ -183,7 +183,7 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
         "cloud": {
             "login": urls["login"], "graph": urls["graph"], "resource_manager": urls["management"],
             "partner_center": urls["partner_center"], "keyvault_resource": vault_resource,
-            "cloud_instance_name": "microsoftonline.com", "name": "sandbox",
+            "cloud_instance_name": "microsoftonline.com", "name": "sandbox", "admin_center": urls["login"],
         },
         "vault_url": urls["vault"],
         "test_api": urls["test"],

@@ -52,9 +52,16 @@ CREATE TABLE IF NOT EXISTS issued_tokens(
     scopes TEXT, issued REAL);
 CREATE TABLE IF NOT EXISTS gdap_relationships(
     id TEXT PRIMARY KEY, partner_id TEXT, customer_id TEXT, display_name TEXT, status TEXT, roles TEXT,
-    created REAL, activated REAL, duration_days INTEGER, auto_extend_days INTEGER, modified REAL);
+    created REAL, activated REAL, duration_days INTEGER, auto_extend_days INTEGER, modified REAL,
+    version INTEGER DEFAULT 1, approved REAL, termination_requested REAL);
 CREATE TABLE IF NOT EXISTS gdap_assignments(
-    id TEXT PRIMARY KEY, relationship_id TEXT, group_id TEXT, roles TEXT, status TEXT, created REAL, modified REAL);
+    id TEXT PRIMARY KEY, relationship_id TEXT, group_id TEXT, roles TEXT, status TEXT, created REAL, modified REAL,
+    version INTEGER DEFAULT 1, ready REAL, pending_roles TEXT, deleted REAL);
+CREATE TABLE IF NOT EXISTS gdap_requests(
+    id TEXT PRIMARY KEY, relationship_id TEXT, action TEXT, created REAL);
+CREATE TABLE IF NOT EXISTS gdap_operations(
+    id TEXT PRIMARY KEY, relationship_id TEXT, assignment_id TEXT, operation_type TEXT, data TEXT, created REAL,
+    done REAL);
 CREATE TABLE IF NOT EXISTS writes(service TEXT, method TEXT, path TEXT, status INTEGER, at REAL);
 """
 

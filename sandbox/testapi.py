@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import gdap, identity
+from . import gdap, gdap_approval, identity
 from .context import json_response, sandbox_of
 from .seed import hash_secret, stable_id
 
@@ -224,6 +224,35 @@ async def set_gdap_relationship(request: web.Request) -> web.Response:
     return json_response({"affected": 1})
 
 
+async def approve_gdap(request: web.Request) -> web.Response:
+    """Approve relationships awaiting approval as the customer's Global Administrator would through
+    the invitation page: those named by id, those of a customer, or all."""
+    sandbox = sandbox_of(request)
+    body = await request.json() if request.can_read_body else {}
+    rows = sandbox.store.all("SELECT * FROM gdap_relationships WHERE status='approvalPending'")
+    approved = []
+    for row in rows:
+        if body.get("id") and row["id"] != body["id"]:
+            continue
+        if body.get("tenant_id") and row["customer_id"] != body["tenant_id"]:
+            continue
+        admin = next((u for u in sandbox.store.objects(row["customer_id"], "user")
+                      if "Global Administrator" in u.get("x_roles", [])), None)
+        if admin and gdap_approval.approve(sandbox, row["id"], admin, row["customer_id"]) is None:
+            approved.append(row["id"])
+    return json_response({"approved": approved})
+
+
+async def gdap_timing(request: web.Request) -> web.Response:
+    """How long GDAP's intermediate statuses last (seconds): activation, assignment, termination,
+    deprovisioning."""
+    sandbox = sandbox_of(request)
+    if request.method == "PUT":
+        body = await request.json()
+        sandbox.gdap_timing = {key: float(body.get(key, value)) for key, value in gdap.TIMING.items()}
+    return json_response(gdap.timing(sandbox))
+
+
 async def info(request: web.Request) -> web.Response:
     return json_response({"status": "ok", "urls": sandbox_of(request).urls})
 
@@ -247,4 +276,7 @@ def routes() -> list[web.RouteDef]:
         web.put("/sandbox/auto-approve", auto_approve),
         web.post("/sandbox/relationships", add_relationship),
         web.post("/sandbox/gdap-relationship", set_gdap_relationship),
+        web.post("/sandbox/gdap-approve", approve_gdap),
+        web.get("/sandbox/gdap-timing", gdap_timing),
+        web.put("/sandbox/gdap-timing", gdap_timing),
     ]

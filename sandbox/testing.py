@@ -178,3 +178,23 @@ def complete_device_code(session: requests.Session, verification_uri: str, user_
     entry = session.get(verification_uri, timeout=30)
     action = urljoin(entry.url, parse_page(entry.text).forms[0]["action"])
     return sign_in(session, action, upn, password, mfa_code, method="POST", data={"code": user_code})
+
+
+def approve_invitation(session: requests.Session, url: str, upn: str, password: str) -> str:
+    """Open a GDAP invitation link like the customer's Global Administrator and approve all;
+    returns the final page's text (raises SignInError with the page's error otherwise)."""
+    if "#" in url:  # the admin center's link: its page's script opens the relationship's page
+        base, fragment = url.split("#", 1)
+        url = urljoin(base, "/AdminPortal/partners/invitation/granularAdminRelationships/" + fragment.rsplit("/", 1)[1])
+    page = session.get(url, timeout=30)
+    form = parse_page(page.text).forms[0]
+    response = session.post(urljoin(url, form["action"]), data={**form["fields"], "username": upn,
+                                                                "password": password}, timeout=30)
+    parsed = parse_page(response.text)
+    approve = [f for f in parsed.forms if f["id"] == "approve"]
+    if not approve:
+        raise SignInError(parsed.error or "no approval form")
+    done = session.post(urljoin(url, approve[0]["action"]), data=approve[0]["fields"], timeout=30)
+    if done.status_code != 200 or "id=\"approved\"" not in done.text:
+        raise SignInError(parse_page(done.text).error or f"HTTP {done.status_code}")
+    return done.text
