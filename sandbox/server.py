@@ -81,6 +81,9 @@ def fault_middleware(service: str):
                     if request.transport is not None:
                         request.transport.abort()
                     raise asyncio.CancelledError()
+                crafted = await testapi.crafted_response(rule, request)
+                if crafted is not None:
+                    return crafted
                 if rule.get("status"):
                     sandbox.count(f"faults_{rule['status']}")
                     return injected_error(sandbox, service, int(rule["status"]), rule.get("retry_after"))

@@ -14,6 +14,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import COMMON_ARGUMENT_SPEC
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._redact import redact
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import (
     ACCESS_TOKEN_ARGUMENT_SPEC, ACCESS_TOKEN_CHECKS, exchange)
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import action_result
@@ -63,7 +64,7 @@ class ActionModule(ActionBase):
         outcome = action_result(params.get, work, "partnercenter.secure_app.access_token")
         if outcome.get("failed") and outcome.get("refresh_token"):
             # A fan-out failure carries the rotated refresh token: hidden, its sentence a warning.
-            display.warning(f"{self._task.get_name()}: {outcome['msg']} (the failed result is hidden because it "
+            display.warning(f"{redact(self._task.get_name())}: {redact(outcome['msg'])} (the failed result is hidden because it "
                             "holds the rotated refresh token, which must be stored)")
             outcome["_ansible_no_log"] = True
         elif not outcome.get("failed"):

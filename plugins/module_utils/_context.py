@@ -16,6 +16,7 @@ from ._clouds import CLOUDS, Cloud, check_tenant, resolve_cloud
 from ._errors import SecureAppError
 from ._http import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient
 from ._identity import Identity, TokenResult
+from ._redact import remember
 
 # Argument spec shared by the modules; the doc fragment partnercenter.secure_app.common documents it.
 COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -48,6 +49,7 @@ def clean_credential(value: Any, option: str) -> str | None:
     text = str(value).strip()
     if not text:
         return None
+    remember(text, str(value))
     if any(not (33 <= ord(character) <= 126) for character in text):
         raise SecureAppError(f"{option} holds a space, line break or other character that no token or secret has: "
                              "give the value alone (a YAML '|' block adds a line break: use '>-' or '| trim').",

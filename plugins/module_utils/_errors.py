@@ -5,11 +5,14 @@
 
 The one error type the shared layer raises. Modules turn it into fail_json, plugins into
 AnsibleError. Its message is one sentence naming the cause and the fix, and never holds a
-secret: callers build it from ids, codes and the service's own error text only."""
+secret: callers build it from ids, codes and the service's own error text only, and what a
+service quotes of a credential is masked as the message is set (see _redact)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from ._redact import redact
 
 
 class SecureAppError(Exception):
@@ -17,7 +20,7 @@ class SecureAppError(Exception):
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  details: dict[str, Any] | None = None, secret_result: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.message = message
         self.code = code
         self.status = status
@@ -25,6 +28,15 @@ class SecureAppError(Exception):
         # What the work produced before it failed and that must not be lost (a rotated refresh
         # token). It is secret: only a result hidden from output may carry it.
         self.secret_result = secret_result
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        # Built from a service's error text, it may quote a credential the service was sent.
+        self._message = redact(text)
 
     def result(self) -> dict[str, Any]:
         """Extra keys for a failed task: the code and ids that help support, nothing secret."""

@@ -13,6 +13,7 @@ from typing import Any
 from ._clouds import Cloud
 from ._errors import SecureAppError, with_support_id
 from ._http import HttpClient, json_body, same_origin_link, service_error
+from ._redact import remember
 
 # After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
 REPLICATION_WAITS = (1, 2, 4, 8)
@@ -35,7 +36,10 @@ class Graph:
         response = self.http.request(method, url, headers=self.headers, create_once=create_once, **kwargs)
         if response.status_code not in expected:
             raise self._error(action, response)
-        return json_body(response) if response.content else None
+        body = json_body(response) if response.content else None
+        if isinstance(body, dict):
+            remember(body.get("secretText"))  # a client secret addPassword created
+        return body
 
     def _error(self, action: str, response) -> SecureAppError:
         error = service_error(action, response)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from ._clouds import CLOUD_BY_INSTANCE, Cloud
 from ._errors import MissingLibraryError, SecureAppError, with_support_id
 from ._http import HttpClient, json_body
+from ._redact import remember
 
 try:
     import msal
@@ -241,6 +242,8 @@ class Identity:
 
     # grants ----------------------------------------------------------------------------------
     def _result(self, result: dict[str, Any] | None, tenant: str, client_id: str) -> TokenResult:
+        if result:
+            remember(result.get("access_token"), result.get("refresh_token"), result.get("id_token"))
         if not result or "access_token" not in result:
             raise explain(result or {}, tenant=tenant, client_id=client_id, cloud=self.cloud)
         claims = unverified_claims(result["access_token"])

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from ._clouds import Cloud
 from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence, with_support_id
 from ._http import HttpClient, RetryWaitExceeded
+from ._redact import remember
 
 try:
     from azure.core.credentials import AccessToken
@@ -93,6 +94,7 @@ def secret_view(secret: Any, with_value: bool) -> dict[str, Any]:
         "updated_on": _epoch(properties.updated_on),
     }
     if with_value:
+        remember(secret.value)
         view["value"] = secret.value
     return view
 
@@ -116,6 +118,7 @@ class KeyVault:
         if not cloud.instance_discovery:
             identity_options["disable_instance_discovery"] = True
         environment = os.environ if environment is None else environment
+        remember(access_token, client_secret, environment.get("AZURE_SECRET"), environment.get("AZURE_CLIENT_SECRET"))
         self.sam_secret_given = sam_secret_given
         if access_token:
             credential = _GivenToken(access_token, access_token_expires_on)
@@ -250,6 +253,7 @@ class KeyVault:
     def set(self, name: str, value: str, *, content_type: str | None, tags: dict[str, str] | None,
             expires_on: int | None) -> Any:
         expires = datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc) if expires_on else None
+        remember(value)
 
         def write():
             try:

@@ -4,7 +4,8 @@
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
 The thin wrapper every module uses: the shared options merged into its argument spec, one
-Context per run, and SecureAppError turned into fail_json with one sentence."""
+Context per run, and SecureAppError turned into fail_json with one sentence; every sentence
+that leaves (msg, a customer's error, a warning) without a credential value (see _redact)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ._context import COMMON_ARGUMENT_SPEC, CREDENTIAL_OPTIONS, Context, clean_credential
 from ._errors import SecureAppError, unexpected_error_sentence
+from ._redact import redact, redact_result
 
 
 class SecureAppModule:
@@ -50,6 +52,19 @@ class SecureAppModule:
         finally:
             if self._context is not None:
                 self._context.close()
+        _redact_warnings()
         if failure is not None:
-            self.module.fail_json(**failure)
-        self.module.exit_json(**result)
+            self.module.fail_json(**redact_result(failure))
+        self.module.exit_json(**redact_result(result))
+
+
+def _redact_warnings() -> None:
+    """Warnings and deprecations leave with the result, added by exit_json itself."""
+    try:
+        from ansible.module_utils.common import warnings as collected
+    except ImportError:  # pragma: no cover - every supported ansible-core has it
+        return
+    for name in ("_global_warnings", "_global_deprecations"):
+        entries = getattr(collected, name, None)
+        if isinstance(entries, list):
+            entries[:] = [redact(e) if isinstance(e, str) else e for e in entries]

@@ -4,7 +4,7 @@
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
 What lookups and action plugins share with the modules: the same Context over get_option, and
-SecureAppError turned into AnsibleError."""
+SecureAppError turned into AnsibleError, every sentence without a credential value (see _redact)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ansible.errors import AnsibleError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import (
     SecureAppError, unexpected_error_sentence)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._redact import redact, redact_result
 
 
 @contextmanager
@@ -25,8 +26,11 @@ def secure_app_context(get_option: Callable[[str], Any], where: str) -> Iterator
         with _context(get_option) as context:
             yield context
     except SecureAppError as error:
-        raise AnsibleError(error.message) from None
-    except AnsibleError:
+        raise AnsibleError(redact(error.message)) from None
+    except AnsibleError as error:
+        cleaned = redact(str(error.message))
+        if cleaned != str(error.message):
+            raise AnsibleError(cleaned) from None
         raise
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise AnsibleError(unexpected_error_sentence(exc, where)) from None
@@ -47,8 +51,8 @@ def action_result(get_option: Callable[[str], Any], work: Callable[[Context], di
     sentence, as a module's fail_json would give."""
     try:
         with _context(get_option) as context:
-            return work(context)
+            return redact_result(work(context))
     except SecureAppError as error:
-        return dict(error.secret_result or {}, failed=True, msg=error.message, **error.result())
+        return redact_result(dict(error.secret_result or {}, failed=True, msg=error.message, **error.result()))
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return dict(failed=True, msg=unexpected_error_sentence(exc, where))

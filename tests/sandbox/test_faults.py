@@ -68,3 +68,21 @@ def test_clock_advance_expires_access_tokens(api, ep, http, consented):
         assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
     finally:
         api.call("POST", "/clock", {"advance_seconds": -7200})
+
+
+def test_hostile_answers(faults, ep, http):
+    """The fault kinds that stand in for a hostile server: what they answer, on the paths named only."""
+    token_url = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}/oauth2/v2.0/token"
+    faults.call("POST", "/faults", {"service": "login", "path": "/token$", "echo_form": True, "count": 1})
+    echoed = http.post(token_url, data={"refresh_token": "rt-value", "client_secret": "s3cret"})
+    assert echoed.status_code == 400
+    assert "refresh_token=rt-value&client_secret=s3cret" in echoed.json()["error_description"]
+    groups = ep["cloud"]["graph"] + "/v1.0/groups"
+    faults.call("POST", "/faults", {"service": "graph", "path": "^/v1.0/groups$", "count": 1,
+                                    "body": {"value": [], "@odata.nextLink": groups}})
+    assert http.get(groups).json()["@odata.nextLink"] == groups
+    faults.call("POST", "/faults", {"service": "graph", "path": "^/v1.0/organization$", "count": 1,
+                                    "redirect": "https://127.0.0.2:1/v1.0/organization"})
+    moved = http.get(ep["cloud"]["graph"] + "/v1.0/organization", allow_redirects=False)
+    assert moved.status_code == 302 and moved.headers["Location"] == "https://127.0.0.2:1/v1.0/organization"
+    assert http.get(groups).status_code == 401  # every fault used up: the real service answers again
