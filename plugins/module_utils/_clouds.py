@@ -111,17 +111,38 @@ CLOUD_BY_INSTANCE = {cloud.instance_name: cloud.name for cloud in CLOUDS.values(
 ENDPOINT_KEYS = ("login", "graph", "resource_manager", "partner_center", "keyvault_resource")
 
 
-def _check_url(key: str, value: Any) -> str:
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if not parsed or parsed.scheme != "https" or not parsed.hostname or parsed.query or parsed.fragment:
-        raise SecureAppError(
-            f"The cloud endpoint '{key}' is not a valid https URL ({value!r}): give it as https://HOST[:PORT] "
-            "without a path, query or fragment.")
+def shown_url(value: Any) -> str:
+    """A URL as a sentence may quote it: without a user:password@ part, white space made visible."""
+    text = str(value)
+    scheme, separator, rest = text.partition("://")
+    if separator:
+        authority, slash, path = rest.partition("/")
+        text = f"{scheme}://{authority.rsplit('@', 1)[-1]}{slash}{path}"
+    return repr(text)
+
+
+def check_origin_url(what: str, value: Any, example: str) -> str:
+    """An https origin (https://HOST[:PORT], nothing else), refused with one sentence otherwise.
+    The raw text is checked before parsing: urllib drops line breaks and tabs silently."""
+    fix = f"give it as {example}, without a path, query, fragment or user name"
+    if not isinstance(value, str) or any(not (33 <= ord(c) <= 126) for c in value):
+        raise SecureAppError(f"{what} ({shown_url(value)}) holds white space or a character no URL has: {fix}.")
+    parsed = urlparse(value)
+    if "@" in parsed.netloc:
+        raise SecureAppError(f"{what} ({shown_url(value)}) holds a user name or password, which is never sent "
+                             f"this way: {fix}.")
+    if parsed.scheme != "https" or not parsed.hostname or parsed.query or parsed.fragment or \
+            parsed.path not in ("", "/") or value.endswith(("?", "#")):
+        raise SecureAppError(f"{what} ({shown_url(value)}) is not an https origin: {fix}.")
     try:
         parsed.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        raise SecureAppError(f"The cloud endpoint '{key}' has an invalid port ({value!r}).") from None
+        raise SecureAppError(f"{what} ({shown_url(value)}) has an invalid port: {fix}.") from None
     return value.rstrip("/")
+
+
+def _check_url(key: str, value: Any) -> str:
+    return check_origin_url(f"The cloud endpoint '{key}'", value, "https://HOST[:PORT]")
 
 
 def resolve_cloud(name: str | None, endpoints: dict[str, Any] | None = None) -> Cloud:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._clouds import Cloud
 from ._errors import SecureAppError, with_support_id
-from ._http import HttpClient, json_body, same_origin_link, service_error
+from ._http import HttpClient, follow_pages, json_body, same_origin_link, service_error
 from ._redact import remember
 
 # After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
@@ -55,14 +55,14 @@ class Graph:
         return error
 
     def _all(self, path: str, action: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        page = self._call("GET", path, action, params=params)
-        while True:
-            items.extend(page.get("value", []))
-            link = page.get("@odata.nextLink")
-            if not link:
-                return items
-            page = self._call("GET", same_origin_link(link, self.base), action)
+        def next_of(page: Any) -> tuple[str, dict[str, str]] | None:
+            link = page.get("@odata.nextLink") if isinstance(page, dict) else None
+            return (same_origin_link(link, self.base), {}) if link else None
+
+        first = self._call("GET", path, action, params=params)
+        return [item for page in follow_pages(self.http, action, first, next_of,
+                                              lambda url, _headers: self._call("GET", url, action))
+                for item in (page.get("value") or [] if isinstance(page, dict) else [])]
 
     # applications --------------------------------------------------------------------------------
     def find_applications(self, *, app_id: str | None = None, display_name: str | None = None) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urljoin, urlparse
 
 from ._errors import MissingLibraryError, SecureAppError, with_support_id
@@ -41,6 +41,9 @@ DEFAULT_TIMEOUT = 30
 DEFAULT_RETRIES = 6
 DEFAULT_MAX_RETRY_WAIT = 60
 DEFAULT_DEADLINE = 300
+# A listing longer than this many pages is a server that keeps sending next links: 5,000 pages are
+# millions of entries at the services' page sizes.
+MAX_PAGES = 5000
 
 
 class RetryWaitExceeded(Exception):
@@ -177,7 +180,8 @@ class HttpClient:
         if retries < 0:
             raise SecureAppError(f"retries must be 0 or more, not {retries}.")
         self.timeout = timeout
-        self.session = requests.Session()
+        self.deadline = deadline
+        self.session = _OriginBoundSession()
         self.adapter = _Adapter(retries, pool_size, max_retry_wait, deadline)
         self.session.mount("https://", self.adapter)
         self.session.mount("http://", self.adapter)
@@ -232,6 +236,46 @@ class HttpClient:
         self.session.close()
 
 
+class ForeignRedirect(Exception):
+    """A service answered with a redirect to another origin."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__("foreign redirect")
+        self.source, self.target = source, target
+
+
+if HAS_REQUESTS:
+    class _OriginBoundSession(requests.Session):
+        """A session that follows a redirect only within the origin the request was sent to. A
+        redirect elsewhere would be followed without the token (requests strips it), and that
+        other server's answer taken as Graph's or the vault's: it is refused instead."""
+
+        def rebuild_auth(self, prepared_request, response):  # called for every redirect hop
+            if _origin(prepared_request.url) != _origin(response.request.url):
+                raise ForeignRedirect(response.request.url, prepared_request.url)
+            super().rebuild_auth(prepared_request, response)
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parsed = urlparse(url)
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
+    return parsed.scheme, (parsed.hostname or "").lower(), port
+
+
+def redirect_sentence(source: str, target: str) -> str:
+    return (f"{_host(source)} redirected the request to {_public_origin(target)}, another origin: refused, because "
+            "its answer would not come from the service; check the endpoint URL, and a proxy or gateway between.")
+
+
+def _public_origin(url: str) -> str:
+    """scheme://host[:port] of a URL, never its user:password@ part, path or query."""
+    parsed = urlparse(url)
+    host = parsed.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parsed.scheme}://{host}" + (f":{parsed.port}" if parsed.port else "")
+
+
 @contextmanager
 def sentences_for_transport_errors(url: str, http: HttpClient | None = None) -> Iterator[None]:
     """Turn what requests, urllib3 or a retry bound raise into one fixed sentence naming the host.
@@ -240,6 +284,8 @@ def sentences_for_transport_errors(url: str, http: HttpClient | None = None) -> 
     host = _host(url)
     try:
         yield
+    except ForeignRedirect as exc:
+        raise SecureAppError(redirect_sentence(exc.source, exc.target), code="foreign_redirect") from None
     except RetryWaitExceeded as exc:
         raise SecureAppError(exc.sentence(host), code="retry_wait_exceeded") from None
     except requests.exceptions.SSLError:
@@ -277,7 +323,45 @@ def same_origin_link(link: str, base: str) -> str:
 
 
 def _host(url: str) -> str:
-    return urlparse(url).netloc or url
+    """host[:port] of a URL for a sentence: never a user:password@ part."""
+    parsed = urlparse(url)
+    if not parsed.netloc:
+        return url.split("@")[-1]
+    return parsed.netloc.rsplit("@", 1)[-1]
+
+
+def follow_pages(http: HttpClient, what: str, first: Any, next_of: Callable[[Any], tuple[str, dict[str, str]] | None],
+                 fetch: Callable[[str, dict[str, str]], Any], max_pages: int = MAX_PAGES) -> Iterator[Any]:
+    """Each page of a listing, first included. next_of(page) names the next request (a URL and
+    the headers that belong to it, such as Partner Center's continuation token) or None at the
+    end; fetch sends it. Bounded: a request seen before is a loop, more than max_pages is a
+    server that never ends, and the whole listing must finish within the deadline of one call."""
+    started = time.monotonic()
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    page, count = first, 1
+    while True:
+        yield page
+        following = next_of(page)
+        if not following:
+            return
+        url, headers = following
+        key = (url, tuple(sorted(headers.items())))
+        host = _host(url)
+        if key in seen:
+            raise SecureAppError(f"Stopped listing {what}: {host} sent the same next-page link again, which would "
+                                 "repeat the listing without end; try again later, and report it to the service if "
+                                 "it persists.", code="paging_loop")
+        if count >= max_pages:
+            raise SecureAppError(f"Stopped listing {what}: {host} still sent a next-page link after {max_pages} "
+                                 "pages; narrow the request (a filter), or report it to the service.",
+                                 code="paging_limit")
+        if time.monotonic() - started > http.deadline:
+            raise SecureAppError(f"Stopped listing {what}: {count} pages from {host} took longer than the deadline "
+                                 f"of {http.deadline:.0f} s; raise deadline, or narrow the request.",
+                                 code="paging_deadline")
+        seen.add(key)
+        page = fetch(url, headers)
+        count += 1
 
 
 def json_body(response: "requests.Response") -> Any:

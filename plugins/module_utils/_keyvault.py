@@ -13,11 +13,11 @@ import datetime
 import os
 import re
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
-from ._clouds import Cloud
+from ._clouds import Cloud, check_origin_url
 from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence, with_support_id
-from ._http import HttpClient, RetryWaitExceeded
+from ._http import ForeignRedirect, HttpClient, RetryWaitExceeded, redirect_sentence
 from ._redact import remember
 
 try:
@@ -64,6 +64,18 @@ def _caused_by_tls(exc: BaseException) -> bool:
     return False
 
 
+def _foreign_redirect(exc: BaseException) -> ForeignRedirect | None:
+    """The session's refusal of a redirect, wherever azure-core wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ForeignRedirect):
+            return current
+        current = getattr(current, "inner_exception", None) or current.__cause__ or current.__context__
+    return None
+
+
 def _request_id(exc: Any) -> str | None:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}
@@ -105,11 +117,8 @@ class KeyVault:
                  client_id: str | None = None, client_secret: str | None = None,
                  environment: dict[str, str] | None = None, sam_secret_given: bool = False) -> None:
         require_azure()
-        parsed = urlparse(vault_url or "")
-        if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/"):
-            raise SecureAppError(f"vault_url {vault_url!r} is not a Key Vault URL: give https://NAME.vault.azure.net "
-                                 "(or your cloud's vault suffix), without a path.")
-        self.vault_url = vault_url.rstrip("/")
+        self.vault_url = check_origin_url("vault_url", vault_url, "https://NAME.vault.azure.net (or your cloud's "
+                                          "vault suffix)")
         transport_options: dict[str, Any] = {"session": http.session, "session_owner": False}
         if http.ca_bundle:
             transport_options["connection_verify"] = http.ca_bundle
@@ -149,7 +158,9 @@ class KeyVault:
             self.credential_kind = ("azure-identity's DefaultAzureCredential (environment, workload or managed "
                                     "identity, Azure CLI)")
         # Retries are the session's (one policy for every call), so azure-core does not add its own.
-        self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0)
+        # A redirect is never followed: another origin's answer is not the vault's (see _fail).
+        self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0,
+                                   permit_redirects=False)
 
     @classmethod
     def from_options(cls, context: Any) -> "KeyVault":
@@ -176,6 +187,10 @@ class KeyVault:
         HttpResponseError: a credential that could not get a token raises it with no HTTP status, so
         it is tested first. Exception texts are not quoted: they may hold request details."""
         what = f"Failed to {action} secret {name!r}"
+        redirect = _foreign_redirect(exc)
+        if redirect is not None:
+            return SecureAppError(f"{what}: {redirect_sentence(redirect.source, redirect.target)}",
+                                  code="foreign_redirect")
         if isinstance(exc, RetryWaitExceeded):
             return SecureAppError(f"{what}: {exc.sentence(urlparse(self.vault_url).netloc)}",
                                   code="retry_wait_exceeded")
@@ -202,6 +217,15 @@ class KeyVault:
                     "its certificate.", code="tls")
             return SecureAppError(f"{what}: cannot reach {self.vault_url}: check vault_url (the vault name) and the "
                                   "network.", code="vault_unreachable")
+        if isinstance(exc, HttpResponseError) and exc.status_code is not None and 300 <= exc.status_code < 400:
+            location = str((getattr(getattr(exc, "response", None), "headers", None) or {}).get("Location") or "")
+            target = urljoin(self.vault_url + "/", location)
+            if location and urlparse(target).netloc.lower() != urlparse(self.vault_url).netloc.lower():
+                return SecureAppError(f"{what}: {redirect_sentence(self.vault_url, target)}", code="foreign_redirect",
+                                      status=exc.status_code)
+            return SecureAppError(f"{what}: {self.vault_url} answered with a redirect (HTTP {exc.status_code}), which "
+                                  "Key Vault never sends: check vault_url, and a proxy or gateway between.",
+                                  code="redirect", status=exc.status_code)
         if isinstance(exc, HttpResponseError) and exc.status_code is not None:
             code = getattr(getattr(exc, "error", None), "code", None)
             request_id = _request_id(exc)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._clouds import Cloud
 from ._errors import SecureAppError, with_support_id
-from ._http import HttpClient, json_body, same_origin_link, service_error
+from ._http import HttpClient, follow_pages, json_body, same_origin_link, service_error
 
 CUSTOMER_PAGE_SIZE = 500
 
@@ -52,17 +52,21 @@ class PartnerCenter:
 
     def customers(self, page_size: int = CUSTOMER_PAGE_SIZE) -> list[dict[str, Any]]:
         """All customers, following the continuation token of each page."""
-        page = self._get("/customers", "list customers", params={"size": page_size})
-        items = list(page.get("items", []))
-        while (page.get("links") or {}).get("next"):
-            link = page["links"]["next"]
+        def next_of(page: Any) -> tuple[str, dict[str, str]] | None:
+            link = ((page.get("links") if isinstance(page, dict) else None) or {}).get("next")
+            if not link:
+                return None
             # Only the continuation token is taken from the link: its other headers could replace ours.
             headers = {h["key"]: h["value"] for h in link.get("headers", [])
                        if str(h.get("key", "")).lower() == "ms-continuationtoken"}
-            # links are relative to /v1 ("/customers?size=..&seekOperation=Next")
-            path = link["uri"][3:] if link["uri"].startswith("/v1/") else link["uri"]
-            if path.startswith("//"):  # a network-path reference names another host
-                path = same_origin_link(path, self.base)
-            page = self._get(path, "list customers", headers=headers)
-            items.extend(page.get("items", []))
-        return items
+            # links are relative to /v1 ("/customers?size=..&seekOperation=Next"); a network-path
+            # reference ("//host/...") or an absolute one names a host, which must be ours.
+            uri = str(link.get("uri") or "")
+            path = uri[3:] if uri.startswith("/v1/") else uri
+            url = same_origin_link(path, self.base) if path.startswith("//") or "://" in path else self.base + path
+            return url, headers
+
+        first = self._get("/customers", "list customers", params={"size": page_size})
+        pages = follow_pages(self.http, "customers", first, next_of,
+                             lambda url, headers: self._get(url, "list customers", headers=headers))
+        return [item for page in pages for item in (page.get("items") or [] if isinstance(page, dict) else [])]

@@ -81,7 +81,8 @@ entries:
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import json_body, same_origin_link, service_error
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import (
+    follow_pages, json_body, same_origin_link, service_error)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import (
     PARTNER_TOKEN_ARGUMENT_SPEC, RESOURCE_OF_API, arguments_from_fact)
@@ -100,17 +101,21 @@ def run(module: SecureAppModule) -> dict:
     base = getattr(context.cloud, BASES[params["api"]])
     headers = {"Authorization": f"Bearer {context.token(RESOURCE_OF_API[params['api']], 'call ' + params['api'])}",
                "Accept": "application/json"}
-    url, first, entries = base + params["path"], None, []
-    while url:
+    action = f"read {params['api']} {params['path']}"
+
+    def fetch(url: str, _headers: dict) -> object:
         response = context.http.request("GET", url, headers=headers)
         if response.status_code != 200:
-            raise service_error(f"read {params['api']} {params['path']}", response)
-        body = json_body(response)
-        first = body if first is None else first
-        if isinstance(body, dict):
-            entries.extend(body.get("value") or [])
-        next_link = body.get("@odata.nextLink") or body.get("nextLink") if isinstance(body, dict) else None
-        url = same_origin_link(next_link, base) if next_link and params["follow_pages"] else None
+            raise service_error(action, response)
+        return json_body(response)
+
+    def next_of(body: object) -> tuple[str, dict] | None:
+        next_link = (body.get("@odata.nextLink") or body.get("nextLink")) if isinstance(body, dict) else None
+        return (same_origin_link(next_link, base), {}) if next_link and params["follow_pages"] else None
+
+    first = fetch(base + params["path"], {})
+    entries = [entry for body in follow_pages(context.http, f"{params['api']} {params['path']}", first, next_of, fetch)
+               for entry in ((body.get("value") or []) if isinstance(body, dict) else [])]
     return {"changed": False, "json": first, "entries": entries}
 
 

@@ -115,8 +115,8 @@ def test_expired_client_secret(run_playbook, api, ep, auto_approve):
 
 
 @pytest.mark.parametrize("endpoint,expected", [
-    ("http://127.0.0.1:1", "The cloud endpoint 'login' is not a valid https URL"),
-    ("https://127.0.0.1:notaport", "The cloud endpoint 'login' has an invalid port"),
+    ("http://127.0.0.1:1", "The cloud endpoint 'login' ('http://127.0.0.1:1') is not an https origin"),
+    ("https://127.0.0.1:notaport", "The cloud endpoint 'login' ('https://127.0.0.1:notaport') has an invalid port"),
 ])
 def test_malformed_cloud_endpoint(run_playbook, sam, ep, endpoint, expected):
     cloud = dict(ep["cloud"], login=endpoint)

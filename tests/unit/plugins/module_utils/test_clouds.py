@@ -49,11 +49,11 @@ def test_unknown_cloud_names_the_choices():
 
 
 @pytest.mark.parametrize("value,message", [
-    ("http://127.0.0.1:1001", "not a valid https URL"),
-    ("login.example.com", "not a valid https URL"),
-    ("https://", "not a valid https URL"),
+    ("http://127.0.0.1:1001", "is not an https origin"),
+    ("login.example.com", "is not an https origin"),
+    ("https://", "is not an https origin"),
     ("https://host:notaport", "invalid port"),
-    ("https://host/path?x=1", "not a valid https URL"),
+    ("https://host/path?x=1", "is not an https origin"),
 ])
 def test_malformed_endpoint(value, message):
     with pytest.raises(SecureAppError, match=message):
@@ -94,12 +94,17 @@ def test_custom_endpoints_take_the_optional_ones():
     assert resolve_cloud(None, dict(SANDBOX, graph="https://127.0.0.1:1002/")).graph == "https://127.0.0.1:1002"
 
 
+FIX = "give it as https://HOST[:PORT], without a path, query, fragment or user name."
+
+
 @pytest.mark.parametrize("value,expected", [
-    ("http://127.0.0.1:1001", "The cloud endpoint 'login' is not a valid https URL ('http://127.0.0.1:1001'): give "
-                              "it as https://HOST[:PORT] without a path, query or fragment."),
-    ("https://host:99999", "The cloud endpoint 'login' has an invalid port ('https://host:99999')."),
-    ("https://host#frag", "The cloud endpoint 'login' is not a valid https URL ('https://host#frag'): give it as "
-                          "https://HOST[:PORT] without a path, query or fragment."),
+    ("http://127.0.0.1:1001", f"The cloud endpoint 'login' ('http://127.0.0.1:1001') is not an https origin: {FIX}"),
+    ("https://host:99999", f"The cloud endpoint 'login' ('https://host:99999') has an invalid port: {FIX}"),
+    ("https://host#frag", f"The cloud endpoint 'login' ('https://host#frag') is not an https origin: {FIX}"),
+    ("https://host\n", f"The cloud endpoint 'login' ('https://host\\n') holds white space or a character no URL "
+                       f"has: {FIX}"),
+    ("https://me:pa55word@host", f"The cloud endpoint 'login' ('https://host') holds a user name or password, "
+                                 f"which is never sent this way: {FIX}"),
 ])
 def test_endpoint_sentences(value, expected):
     with pytest.raises(SecureAppError) as caught:

@@ -132,12 +132,31 @@ def test_secret_without_tenant_and_client(world, http):
                                     "vault_client_id as well.")
 
 
-@pytest.mark.parametrize("url", ["http://vault", "https://vault.azure.net/secrets", "", "vault.azure.net"])
+VAULT_FIX = ("give it as https://NAME.vault.azure.net (or your cloud's vault suffix), without a path, query, "
+             "fragment or user name.")
+
+
+@pytest.mark.parametrize("url", ["http://vault", "https://vault.azure.net/secrets", "", "vault.azure.net",
+                                 "https://v.vault.azure.net?x=1", "https://v.vault.azure.net/?", "https://v.vault.azure.net#f"])
 def test_not_a_vault_url(world, http, url):
     with pytest.raises(SecureAppError) as raised:
         KeyVault(http, resolve_cloud("AzureCloud"), url)
-    assert raised.value.message == (f"vault_url {url!r} is not a Key Vault URL: give https://NAME.vault.azure.net "
-                                    "(or your cloud's vault suffix), without a path.")
+    assert raised.value.message == f"vault_url ({url!r}) is not an https origin: {VAULT_FIX}"
+
+
+@pytest.mark.parametrize("url", ["https://v.vault.azure.net\n", "https://v.vault.azure.net\r\n", " https://v.vault.azure.net",
+                                 "https://v.vault.azure.net/\t"])
+def test_a_vault_url_with_white_space_is_refused(world, http, url):
+    with pytest.raises(SecureAppError) as raised:
+        KeyVault(http, resolve_cloud("AzureCloud"), url)
+    assert raised.value.message == (f"vault_url ({url!r}) holds white space or a character no URL has: {VAULT_FIX}")
+
+
+@pytest.mark.parametrize("url", ["https://user:pa55word@v.vault.azure.net", "https://pa55word@v.vault.azure.net/"])
+def test_a_vault_url_with_a_password_is_refused_without_it(world, http, url):
+    with pytest.raises(SecureAppError) as raised:
+        KeyVault(http, resolve_cloud("AzureCloud"), url)
+    assert "pa55word" not in raised.value.message and "holds a user name or password" in raised.value.message
 
 
 def test_unreachable_vault(world, http):
