@@ -7,9 +7,6 @@ It also saves starting a module process. Results hold tokens and are hidden from
 
 from __future__ import annotations
 
-import threading
-import time
-
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -18,29 +15,9 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._redact i
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import (
     ACCESS_TOKEN_ARGUMENT_SPEC, ACCESS_TOKEN_CHECKS, exchange)
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import action_result
+from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._progress import Progress
 
 display = Display()
-PROGRESS_EVERY_SECONDS = 5
-
-
-class Progress:
-    """Prints done / total / failed at most every PROGRESS_EVERY_SECONDS, from the worker threads."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.started = time.monotonic()
-        self.last_shown = self.started
-        self.shown = False
-        self.lock = threading.Lock()
-
-    def __call__(self, done: int, failed: int, total: int) -> None:
-        now = time.monotonic()
-        with self.lock:
-            if now - self.last_shown < PROGRESS_EVERY_SECONDS and not (self.shown and done == total):
-                return
-            self.last_shown, self.shown = now, True
-        display.display(f"{self.label}: {done}/{total} customer tenants done, {failed} without a token so far "
-                        f"({now - self.started:.0f} s)")
 
 
 class ActionModule(ActionBase):

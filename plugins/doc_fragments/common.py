@@ -6,9 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options every module shares: the cloud, TLS, retries and the credential used.
-    DOCUMENTATION = r"""
-options:
+    # The connection options (cloud, TLS, retries), which every plugin that calls a service takes.
+    _CONNECTION_OPTIONS = r"""
   cloud:
     description:
       - The national cloud of the partner tenant.
@@ -52,7 +51,21 @@ options:
       - The timeout of each attempt is O(timeout).
     type: int
     default: 300
-  tenant_id:
+"""
+
+    _REQUIREMENTS = r"""
+requirements:
+  - python >= 3.11
+  - msal >= 1.28.0
+  - requests >= 2.32.4
+  - urllib3 >= 2.5.0
+  - pyjwt >= 2.10.1
+"""
+
+    # Options every module shares: the cloud, TLS, retries and the credential used.
+    DOCUMENTATION = r"""
+options:
+""" + _CONNECTION_OPTIONS + r"""  tenant_id:
     description:
       - The partner tenant, by id (a GUID) or verified domain. Aliases such as C(common) or C(organizations) are
         refused, as they let Entra choose the tenant.
@@ -83,13 +96,12 @@ options:
 notes:
   - Results that hold a token or a secret are hidden from output by the collection; failures stay visible,
     as their messages never hold a secret.
-requirements:
-  - python >= 3.11
-  - msal >= 1.28.0
-  - requests >= 2.32.4
-  - urllib3 >= 2.5.0
-  - pyjwt >= 2.10.1
-"""
+""" + _REQUIREMENTS
+
+    # The connection options alone, for a step that takes no SAM app credential (partner_token).
+    CONNECTION = r"""
+options:
+""" + _CONNECTION_OPTIONS + _REQUIREMENTS
 
     # The same options for lookups, with environment and variable sources. Secrets have no ini.
     PLUGINS = r"""

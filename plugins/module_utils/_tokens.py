@@ -44,9 +44,15 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
              resources: list[str] | None = None, scopes: list[str] | None = None,
              customer_tenants: list[str] | None = None, concurrency: int = 8,
              fail_on_customer_error: bool = False,
-             progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int, int], None] | None = None,
+             customer_resources: list[str] | None = None,
+             before_customers: Callable[[dict[str, Any]], list[str] | None] | None = None) -> dict[str, Any]:
     """Partner tenant first, then the customers concurrently. progress(done, failed, total) is
-    called after each customer (from the worker threads)."""
+    called after each customer (from the worker threads). customer_resources, when given, are the
+    resources asked for in customers instead of the partner's. before_customers(partner), when
+    given, is called once the partner's tokens are in and before any customer, with the rotated
+    refresh_token, tokens and identity: it stores the refresh token (so no later failure can lose
+    it) and may return the customer tenants to use instead of customer_tenants."""
     if not client_id or not refresh_token:
         raise SecureAppError("client_id and refresh_token are required to get access tokens.")
     pairs = requested_scopes(context, resources, scopes)
@@ -64,12 +70,17 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
         who = who or result.identity()
 
     partner_tenant_id = who.get("tenant_id")
+    if before_customers is not None:
+        found = before_customers({"refresh_token": latest_refresh_token, "tokens": tokens, "identity": who})
+        if found is not None:
+            customer_tenants = [check_tenant(customer, "customer tenant") for customer in found]
+    customer_pairs = pairs if customer_resources is None else requested_scopes(context, customer_resources, None)
 
     def one_customer(customer: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None,
                                  "error_resource": None}
         try:
-            for name, scope in pairs:
+            for name, scope in customer_pairs:
                 entry["error_resource"] = name
                 result = identity.refresh_in_customer(client_id, client_secret, tenant, customer,
                                                       latest_refresh_token, [scope])

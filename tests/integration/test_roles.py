@@ -6,7 +6,8 @@ import json
 import pytest
 
 from conftest import role_variables
-from integration_helpers import no_traceback
+from integration_helpers import no_traceback, vault_client
+from test_secret_hygiene import JWT
 
 
 def secrets_named(api, prefix):
@@ -81,6 +82,24 @@ def test_daily_playbook(onboarded, run_playbook, api, ep):
     fact = daily.task("Set the partner_token fact (not cacheable)")
     # what callbacks (and so logs) get of the fact: censored, no token
     assert fact.get("_ansible_no_log") is True and "ansible_facts" not in fact and "eyJ" not in json.dumps(fact)
+
+
+def test_partner_token_leaves_no_secret_in_hostvars(onboarded, run_playbook, api, ep):
+    """A later task printing hostvars finds no token or secret, and the fact holds access tokens
+    only: never the refresh token or the client secret (broken by: a registered result holding the
+    vault's secrets or the tokens, left as a host variable)."""
+    variables = dict(onboarded["variables"], given=sorted(onboarded["variables"]) + ["given", "sandbox"])
+    run = run_playbook("partner_token_hostvars.yml", variables)
+    assert run.ok, run
+    vault = vault_client(ep)
+    secrets = [vault.get_secret(f"roles-{name}").value for name in ("client-secret", "refresh-token")]
+    secrets += [vault.get_secret("roles-refresh-token", p.version).value
+                for p in vault.list_properties_of_secret_versions("roles-refresh-token")]
+    left = run.task("Host variables but the fact and those the run was given")["msg"]
+    assert "_partner_token_result" in left  # what the role leaves is there to be checked
+    assert not JWT.search(left) and not any(secret in left for secret in secrets), left
+    fact = run.task("The fact's values")["msg"]
+    assert JWT.search(fact) and not any(secret in fact for secret in secrets)
 
 
 def test_downstream_role_without_partner_token(run_playbook):

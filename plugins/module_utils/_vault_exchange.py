@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: partnercenter.secure_app contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to partnercenter.secure_app: not a public API, may change at any time.
+
+The SAM exchange from Key Vault as one step: read the app id, tenant id, the app's credential and
+the refresh token with one vault credential, exchange the refresh token (partner tenant first),
+write the rotated refresh token back before anything else can fail, then (optionally) find the
+customers and get their tokens, all over the run's one HTTP session. The partner_token action and
+the customers inventory plugin both call exchange_from_vault(); neither ever returns the refresh
+token or the app's credential."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ._context import COMMON_ARGUMENT_SPEC, Context
+from ._errors import SecureAppError
+from ._gdap import USABLE_STATUSES, Relationships
+from ._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault
+from ._partnercenter import PartnerCenter
+from ._tokens import RESOURCES, exchange
+
+DEFAULT_SECRET_NAMES = {"app_id": "sam-app-id", "tenant_id": "sam-tenant-id",
+                        "client_secret": "sam-client-secret", "refresh_token": "sam-refresh-token"}
+# How customers are chosen: the tenants given, every customer Partner Center lists, or every
+# customer with an active (or expiring) GDAP relationship.
+CUSTOMER_CHOICES = ("listed", "all", "gdap")
+# Entra ends a refresh token that is not exchanged for 90 days; each exchange starts anew.
+REFRESH_TOKEN_LIFETIME_DAYS = 90
+_UTC_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Customers handled at once (see the partner_token role's README for the measurements behind it).
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass
+class AppCredential:
+    """How the SAM app proves itself to Entra, as read from the vault: today its client secret.
+    tags are those of the vault secret that holds it (onboard tags its end as 'expires')."""
+    client_secret: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StoredSam:
+    app_id: str
+    tenant_id: str
+    credential: AppCredential
+    refresh_token: str
+    refresh_token_secret: Any  # the vault's secret object: its tags and expiry are kept on write-back
+
+
+def check_secret_names(names: dict[str, Any] | None) -> dict[str, str]:
+    names = dict(DEFAULT_SECRET_NAMES, **{k: v for k, v in (names or {}).items() if v})
+    unknown = sorted(set(names) - set(DEFAULT_SECRET_NAMES))
+    if unknown:
+        raise SecureAppError(f"secret_names has unknown keys ({', '.join(unknown)}): use only "
+                             f"{', '.join(DEFAULT_SECRET_NAMES)}.")
+    return {key: str(value) for key, value in names.items()}
+
+
+def _required(vault: KeyVault, name: str) -> Any:
+    secret = vault.get(name)
+    if secret is None or not str(secret.value or "").strip():
+        raise SecureAppError(f"Secret {name!r} was not found in {vault.vault_url} (or it is soft-deleted or empty): "
+                             "run the onboarding first, or check the secret names and the vault URL.",
+                             code="SecretNotFound")
+    return secret
+
+
+def read_app_credential(vault: KeyVault, names: dict[str, str]) -> AppCredential:
+    """The SAM app's credential from the vault. The one place that knows what it is, so another
+    kind (a certificate's private key, a federated assertion) is added here alone."""
+    secret = _required(vault, names["client_secret"])
+    return AppCredential(client_secret=secret.value.strip(), tags=dict(secret.properties.tags or {}))
+
+
+def read_stored(vault: KeyVault, names: dict[str, str]) -> StoredSam:
+    app_id = _required(vault, names["app_id"]).value.strip()
+    tenant_id = _required(vault, names["tenant_id"]).value.strip()
+    credential = read_app_credential(vault, names)
+    refresh = _required(vault, names["refresh_token"])
+    return StoredSam(app_id=app_id, tenant_id=tenant_id, credential=credential,
+                     refresh_token=refresh.value.strip(), refresh_token_secret=refresh)
+
+
+def store_rotated(vault: KeyVault, name: str, stored: StoredSam, rotated: str, now: datetime.datetime) -> bool:
+    """Writes the rotated refresh token (tags kept, 'rotated' set); False when Entra did not rotate it."""
+    if not rotated or rotated == stored.refresh_token:
+        return False
+    properties = stored.refresh_token_secret.properties
+    tags = dict(properties.tags or {}, rotated=now.strftime(_TIME_FORMAT))
+    expires = int(properties.expires_on.timestamp()) if properties.expires_on else None
+    try:
+        vault.set(name, rotated, content_type="text/plain", tags=tags, expires_on=expires)
+    except SecureAppError as error:
+        raise SecureAppError(f"The refresh token was exchanged (and so rotated by Entra) but the new one could not be "
+                             f"stored: {error.message} Fix the vault access and run again while the stored token "
+                             "still works.", code=error.code, status=error.status, details=error.details) from None
+    return True
+
+
+def _utc(value: Any) -> datetime.datetime | None:
+    """A tag that is a UTC time (ISO 8601, seconds; fractions ignored), or None: a tag stored by
+    hand that is not one is ignored, never a failure."""
+    text = str(value or "")
+    if not _UTC_TIME.match(text):
+        return None
+    try:
+        return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def lifecycle(stored: StoredSam, now: datetime.datetime) -> dict[str, Any]:
+    """When the app's secret ends and when the stored refresh token was last used (from the vault
+    tags onboard and this step write): what the lifecycle warnings need, nothing secret."""
+    expires = _utc(stored.credential.tags.get("expires"))
+    tags = stored.refresh_token_secret.properties.tags or {}
+    last_used = _utc(tags.get("rotated") or tags.get("issued"))
+    return {
+        "secret_expires": expires.strftime(_TIME_FORMAT) if expires else None,
+        "secret_days_left": (expires - now).days if expires else None,
+        "refresh_last_used": last_used.strftime(_TIME_FORMAT) if last_used else None,
+        "refresh_unused_days": (now - last_used).days if last_used else None,
+        "refresh_stops": (last_used + datetime.timedelta(days=REFRESH_TOKEN_LIFETIME_DAYS)).strftime("%Y-%m-%d")
+        if last_used else None,
+    }
+
+
+def discover_customers(context: Context, tokens: dict[str, Any], how: str) -> list[dict[str, Any]]:
+    """The customers to get tokens in: every customer Partner Center lists ('all'), or every one with
+    an active or expiring GDAP relationship ('gdap'), as tenant_id, name and (Partner Center's) domain
+    and delegated_access."""
+    if how == "all":
+        found = []
+        for customer in PartnerCenter(context.http, context.cloud, tokens["partner_center"]["access_token"]).customers():
+            profile = customer.get("companyProfile") or {}
+            if profile.get("tenantId"):
+                found.append({"tenant_id": profile["tenantId"], "name": profile.get("companyName"),
+                              "domain": profile.get("domain"),
+                              "delegated_access": customer.get("allowDelegatedAccess")})
+        return found
+    seen: dict[str, dict[str, Any]] = {}
+    for relationship in Relationships(context.http, context.cloud, tokens["graph"]["access_token"]).list():
+        customer = relationship.get("customer") or {}
+        tenant = str(customer.get("tenantId") or "")
+        if relationship.get("status") in USABLE_STATUSES and tenant and tenant.lower() not in seen:
+            seen[tenant.lower()] = {"tenant_id": tenant, "name": customer.get("displayName"), "domain": None,
+                                    "delegated_access": None}
+    return list(seen.values())
+
+
+# What discovery reads with: its token is got in the partner tenant even when not asked for.
+DISCOVERY_RESOURCE = {"all": "partner_center", "gdap": "graph"}
+
+
+def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict[str, Any] | None = None,
+                        resources: list[str], customer_resources: list[str] | None = None,
+                        customer_tenants: list[str] | None = None, customers: str = "listed",
+                        customer_limit: int = 0, concurrency: int = 8,
+                        progress: Callable[[int, int, int], None] | None = None,
+                        now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Read the vault, exchange, write back, then the customers. Returns what the partner_token
+    fact holds (tokens, never the refresh token or the app's credential), the customers found,
+    whether the rotated refresh token was stored, and the lifecycle dates."""
+    if customers not in CUSTOMER_CHOICES:
+        raise SecureAppError(f"customers must be one of {', '.join(CUSTOMER_CHOICES)}, not {customers!r}.")
+    if customer_limit < 0:
+        raise SecureAppError(f"customer_limit must be 0 (no limit) or more, not {customer_limit}.")
+    names = check_secret_names(secret_names)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    stored = read_stored(vault, names)
+    # A list given wins over discovery: it is how a run is limited to some customers.
+    discover = customers if customers != "listed" and not customer_tenants else None
+    partner_resources = list(resources)
+    if discover and DISCOVERY_RESOURCE[discover] not in partner_resources:
+        partner_resources.append(DISCOVERY_RESOURCE[discover])
+    outcome: dict[str, Any] = {"stored": False, "discovered": []}
+
+    def before_customers(partner: dict[str, Any]) -> list[str] | None:
+        # Before any customer: nothing after this may lose the rotated refresh token.
+        outcome["stored"] = store_rotated(vault, names["refresh_token"], stored, partner["refresh_token"], now)
+        if not discover:
+            return list(customer_tenants)[:customer_limit] if customer_limit else None
+        found = discover_customers(context, partner["tokens"], discover)
+        outcome["discovered"] = found[:customer_limit] if customer_limit else found
+        return [entry["tenant_id"] for entry in outcome["discovered"]]
+
+    exchanged = exchange(context, client_id=stored.app_id, client_secret=stored.credential.client_secret,
+                         tenant=stored.tenant_id, refresh_token=stored.refresh_token, resources=partner_resources,
+                         customer_tenants=list(customer_tenants or []), concurrency=concurrency, progress=progress,
+                         customer_resources=customer_resources or None, before_customers=before_customers)
+    exchanged.pop("refresh_token", None)
+    cloud = context.cloud
+    return {
+        "tenant_id": stored.tenant_id, "app_id": stored.app_id, "identity": exchanged["identity"],
+        "endpoints": exchanged["endpoints"], "tokens": exchanged["tokens"],
+        "customer_tokens": exchanged["customer_tokens"], "customer_errors": exchanged["customer_errors"],
+        "customers_asked": len(exchanged["customers"]), "discovered": outcome["discovered"],
+        "retries": context.http.retries_seen, "stored": outcome["stored"], "cloud": cloud.name,
+        "lifecycle": lifecycle(stored, now), "obtained_at": now.strftime(_TIME_FORMAT),
+    }
+
+
+# The partner_token action's options (its module documents them).
+CONNECTION_OPTIONS = ("cloud", "cloud_endpoints", "ca_bundle", "timeout", "retries", "max_retry_wait", "deadline")
+PARTNER_TOKEN_STEP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    **{name: COMMON_ARGUMENT_SPEC[name] for name in CONNECTION_OPTIONS},
+    **KEYVAULT_ARGUMENT_SPEC,
+    "secret_names": {"type": "dict", "options": {key: {"type": "str", "default": value}
+                                                  for key, value in DEFAULT_SECRET_NAMES.items()},
+                     "default": dict(DEFAULT_SECRET_NAMES)},
+    "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES),
+                  "default": ["partner_center", "graph", "azure"]},
+    "customer_resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},
+    "customer_tenants": {"type": "list", "elements": "str", "default": []},
+    "customers": {"type": "str", "choices": list(CUSTOMER_CHOICES), "default": "listed"},
+    "customer_limit": {"type": "int", "default": 0},
+    "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
+}
+
+
+def run_step(context: Context, params: dict[str, Any],
+             progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+    """The partner_token step with its validated options (the action's and the module's work)."""
+    if not params.get("resources"):
+        raise SecureAppError("resources is empty: name at least one resource.")
+    vault = KeyVault(context.http, context.cloud, params["vault_url"], tenant_id=params.get("vault_tenant_id"),
+                     client_id=params.get("vault_client_id"),
+                     client_secret=context.option("vault_client_secret"))
+    result = exchange_from_vault(
+        context, vault, secret_names=params.get("secret_names"), resources=params["resources"],
+        customer_resources=params.get("customer_resources"), customer_tenants=params.get("customer_tenants"),
+        customers=params.get("customers") or "listed", customer_limit=params.get("customer_limit") or 0,
+        concurrency=params.get("concurrency") or DEFAULT_CONCURRENCY, progress=progress)
+    fact = {
+        "tenant_id": result["tenant_id"], "app_id": result["app_id"], "upn": result["identity"].get("upn"),
+        "mfa": result["identity"].get("mfa"),
+        # As given: the modules that take the fact take these options.
+        "cloud": params.get("cloud") or "AzureCloud", "cloud_endpoints": params.get("cloud_endpoints") or {},
+        "ca_bundle": params.get("ca_bundle") or "", "endpoints": result["endpoints"],
+        "resources": result["tokens"], "customers": result["customer_tokens"],
+        "customer_errors": result["customer_errors"], "customer_list": result["discovered"],
+        "obtained_at": result["obtained_at"], "retries": result["retries"],
+    }
+    return {"changed": result["stored"], "stored": result["stored"], "fact": fact,
+            "customers_asked": result["customers_asked"], "lifecycle": result["lifecycle"]}
