@@ -17,11 +17,11 @@ description:
   - The refresh token and the client secret never leave the step; the result holds the access tokens and is hidden
     from output. The C(partner_token) role sets its fact from it with C(set_fact) (not cacheable); use the role
     rather than this module, unless you build a role of your own.
-  - Customers are the tenants in O(customer_tenants), or found by the step itself (O(customers)): every customer
-    Partner Center lists, or every customer with an active or expiring GDAP relationship.
+  - Customers are the tenants in O(customer_tenants), or found by the step itself (O(customers)), that is every
+    customer Partner Center lists, or every customer with an active or expiring GDAP relationship.
   - Runs on the controller (an action plugin) and prints the customer fan-out's progress every 5 seconds (counts,
     never a token). Each customer costs one token request per resource.
-  - The rotated refresh token is written back in check mode too: the exchange has rotated it already.
+  - The rotated refresh token is written back in check mode too, as the exchange has rotated it already.
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
