@@ -6,6 +6,29 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
+    # The vault and its own identity (the options every step that reads the vault takes).
+    _VAULT_OPTIONS = r"""
+  vault_url:
+    description: The vault's URL, such as C(https://NAME.vault.azure.net).
+    type: str
+    required: true
+  vault_tenant_id:
+    description: The tenant of the vault's service principal.
+    type: str
+  vault_client_id:
+    description: The client id of the vault's service principal.
+    type: str
+  vault_client_secret:
+    description: The client secret of the vault's service principal.
+    type: str
+"""
+
+    _REQUIREMENTS = r"""
+requirements:
+  - azure-identity >= 1.16.1
+  - azure-keyvault-secrets >= 4.7.0
+"""
+
     # The Key Vault modules: the vault, and how they authenticate to it.
     DOCUMENTATION = r"""
 notes:
@@ -20,20 +43,9 @@ notes:
     vault's identity, so C(module_defaults) for the group C(group/partnercenter.secure_app.secure_app) may hold the
     SAM app's credentials safely."
 options:
-  vault_url:
-    description: The vault's URL, such as C(https://NAME.vault.azure.net).
-    type: str
-    required: true
-  vault_tenant_id:
-    description: The tenant of the vault's service principal.
-    type: str
-  vault_client_id:
-    description: The client id of the vault's service principal.
-    type: str
-  vault_client_secret:
-    description: The client secret of the vault's service principal.
-    type: str
-requirements:
-  - azure-identity >= 1.16.1
-  - azure-keyvault-secrets >= 4.7.0
-"""
+""" + _VAULT_OPTIONS + _REQUIREMENTS
+
+    # The vault options alone, for a step that reads the vault with its own identity only (partner_token).
+    VAULT = r"""
+options:
+""" + _VAULT_OPTIONS + _REQUIREMENTS

@@ -212,9 +212,10 @@ CONNECTION_OPTIONS = ("cloud", "cloud_endpoints", "ca_bundle", "timeout", "retri
 PARTNER_TOKEN_STEP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **{name: COMMON_ARGUMENT_SPEC[name] for name in CONNECTION_OPTIONS},
     **KEYVAULT_ARGUMENT_SPEC,
-    "secret_names": {"type": "dict", "options": {key: {"type": "str", "default": value}
-                                                  for key, value in DEFAULT_SECRET_NAMES.items()},
-                     "default": dict(DEFAULT_SECRET_NAMES)},
+    # Names of secrets, not secrets.
+    "secret_names": {"type": "dict", "no_log": False, "default": dict(DEFAULT_SECRET_NAMES),
+                     "options": {key: {"type": "str", "default": value, "no_log": False}
+                                 for key, value in DEFAULT_SECRET_NAMES.items()}},
     "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES),
                   "default": ["partner_center", "graph", "azure"]},
     "customer_resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},

@@ -26,7 +26,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common.CONNECTION
-  - partnercenter.secure_app.keyvault
+  - partnercenter.secure_app.keyvault.VAULT
 attributes:
   check_mode:
     support: full
@@ -97,6 +97,12 @@ options:
     description: How many customer tenants are handled at once.
     type: int
     default: 8
+notes:
+  - "The vault's credential, in this order: its own service principal O(vault_tenant_id), O(vault_client_id),
+    O(vault_client_secret); Automation Platform's built-in Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT),
+    C(AZURE_SECRET) in the environment); otherwise azure-identity's C(DefaultAzureCredential) without interactive
+    sign-in (environment, workload identity, managed identity, Azure CLI). It reads the four secrets and writes the
+    refresh token, so it needs the secret get and set permissions."
 seealso:
   - module: partnercenter.secure_app.access_token
     description: The exchange alone, with the credentials given to the task.
