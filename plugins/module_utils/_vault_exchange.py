@@ -22,6 +22,7 @@ from ._errors import SecureAppError
 from ._gdap import USABLE_STATUSES, Relationships
 from ._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault
 from ._partnercenter import PartnerCenter
+from ._redact import remember
 from ._tokens import RESOURCES, exchange
 
 DEFAULT_SECRET_NAMES = {"app_id": "sam-app-id", "tenant_id": "sam-tenant-id",
@@ -76,6 +77,7 @@ def read_app_credential(vault: KeyVault, names: dict[str, str]) -> AppCredential
     """The SAM app's credential from the vault. The one place that knows what it is, so another
     kind (a certificate's private key, a federated assertion) is added here alone."""
     secret = _required(vault, names["client_secret"])
+    remember(secret.value)  # a service may echo it: every message leaving the run is redacted
     return AppCredential(client_secret=secret.value.strip(), tags=dict(secret.properties.tags or {}))
 
 
@@ -84,6 +86,7 @@ def read_stored(vault: KeyVault, names: dict[str, str]) -> StoredSam:
     tenant_id = _required(vault, names["tenant_id"]).value.strip()
     credential = read_app_credential(vault, names)
     refresh = _required(vault, names["refresh_token"])
+    remember(refresh.value)
     return StoredSam(app_id=app_id, tenant_id=tenant_id, credential=credential,
                      refresh_token=refresh.value.strip(), refresh_token_secret=refresh)
 
