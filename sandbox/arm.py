@@ -49,4 +49,6 @@ async def tenants(request, sandbox, claims):
 
 
 def routes() -> list[web.RouteDef]:
-    return [web.get("/subscriptions", subscriptions), web.get("/tenants", tenants)]
+    from .customer_tenant import arm_routes  # it builds on this module's helpers
+
+    return [web.get("/subscriptions", subscriptions), web.get("/tenants", tenants), *arm_routes()]

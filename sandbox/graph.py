@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from . import credentials, gdap, gdap_lifecycle
+from . import credentials, customer_tenant, gdap, gdap_lifecycle
 from .context import Sandbox, bearer_claims, graph_error, json_response, sandbox_of, token_scopes, utc_iso
 from .seed import hash_secret
 from .tokens import TokenError
@@ -537,4 +537,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/v1.0/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
                 authenticated(gdap.list_assignments)),
         *gdap_lifecycle.routes(authenticated),
+        *customer_tenant.graph_routes(),
     ]
