@@ -217,3 +217,173 @@ def test_other_file_names_are_not_read(world, collections_path):
     path = source(world, "customers.yml")
     done = inventory(world, collections_path, path, "--list")
     assert done.returncode != 0  # ANSIBLE_INVENTORY_UNPARSED_FAILED: no plugin took the file
+
+
+# The api module -----------------------------------------------------------------------------------
+def customer_of(world, kind):
+    return next(c for c in world["ep"]["customers"] if c["kind"] == kind)
+
+
+def role_vars(world):
+    """The partner's variables file, without a customer list (the plays name their own)."""
+    return {k: v for k, v in world["variables"].items() if k != "partner_token_customer_tenants"}
+
+
+def test_api_each_method_and_check_mode(world):
+    dap = customer_of(world, "dap")
+    password = "Never-Shown-Pass-4242"
+    run = world["run"]("api_write.yml", dict(role_vars(world), customer=dap["tenant_id"], domain=dap["domain"],
+                                              subscription=dap["subscription_id"], new_password=password))
+    assert run.ok, run
+    report = run.task("Report")["msg"]
+    assert report["checked"]["changed"] is True and report["checked"]["json"] is None
+    assert "status_code" not in report["checked"], "check mode sends nothing"
+    created = report["created"]
+    assert created["changed"] and created["status_code"] == 201 and created["json"]["displayName"] == "Api Module Test"
+    assert created["request_id"] and created["location"].endswith(created["json"]["id"])
+    again = report["again"]
+    assert again["failed"] and again["msg"].startswith("Failed to POST graph /v1.0/users: HTTP 400 Request_BadRequest")
+    assert "already exists" in again["msg"] and "(request id " in again["msg"]
+    assert report["updated"]["status_code"] == 204 and report["updated"]["json"] is None
+    assert report["resource_group"]["status_code"] == 201
+    assert report["resource_group"]["json"]["id"].endswith("/resourceGroups/rg-api")
+    assert report["deleted"]["status_code"] == 204 and report["deleted"]["changed"]
+    assert report["deleted_again"]["status_code"] == 404 and not report["deleted_again"]["changed"]
+    posted = [w for w in world["api"].get("/writes")["writes"] if w["path"] == "/v1.0/users"]
+    assert [w["status"] for w in posted] == [201], "check mode sent nothing; the failed create made nothing"
+    text = run.stdout + run.stderr + json.dumps(run.records)
+    assert password not in text and "eyJ" not in text
+
+
+def test_api_check_mode_sends_nothing(world):
+    dap = customer_of(world, "dap")
+    writes = world["api"].get("/writes")["counts"]
+    run = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
+                                            path="/v1.0/groups", body={"displayName": "never", "mailEnabled": False,
+                                                                      "mailNickname": "never",
+                                                                      "securityEnabled": True}), check=True)
+    assert run.ok, run
+    assert run.task("Write")["changed"] is True
+    counts = world["api"].get("/writes")["counts"]
+    # only the rotated refresh token was written (to the vault), nothing in Graph
+    assert counts.get("graph") == writes.get("graph")
+
+
+def test_api_refused_by_the_gdap_roles(world):
+    consented = customer_of(world, "gdap_consented")
+    run = world["run"]("api_one.yml", dict(role_vars(world), customer=consented["tenant_id"], method="POST",
+                                            path="/v1.0/groups", body={"displayName": "x", "mailEnabled": False,
+                                                                      "mailNickname": "x", "securityEnabled": True}))
+    message = run.failed_task()["msg"]
+    assert message.startswith("Failed to POST graph /v1.0/groups: HTTP 403 Authorization_RequestDenied"), message
+    no_traceback(run)
+
+
+@pytest.mark.parametrize("method, idempotent, resent", [
+    ("POST", None, False),    # a create may have been made: never resent after a dropped answer
+    ("PATCH", None, False),   # not idempotent by HTTP's definition
+    ("PATCH", True, True),    # declared idempotent by the task
+    ("DELETE", None, True),   # idempotent
+])
+def test_api_resends_only_what_is_safe(world, method, idempotent, resent):
+    api = world["api"]
+    dap = customer_of(world, "dap")
+    nickname = f"retry{method.lower()}{idempotent}".lower()
+    graph_group = {"displayName": nickname, "mailEnabled": False, "mailNickname": nickname, "securityEnabled": True}
+    path = "/v1.0/groups"
+    if method != "POST":
+        made = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
+                                                 path=path, body=graph_group))
+        assert made.ok, made
+        path = f"/v1.0/groups/{made.task('Write')['json']['id']}"
+    api.call("PUT", "/faults", [{"service": "graph", "method": method, "path": "^/v1.0/groups", "drop": True,
+                                 "count": 1}])
+    try:
+        extra = {"idempotent": idempotent} if idempotent is not None else {}
+        body = {"description": "d"} if method == "PATCH" else graph_group if method == "POST" else None
+        run = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method=method,
+                                                path=path, **({"body": body} if body else {}), **extra))
+        assert api.get("/faults")["faults"][0]["hits"] == 1
+    finally:
+        api.call("DELETE", "/faults")
+    if resent:
+        assert run.ok, run
+    else:
+        message = run.failed_task()["msg"]
+        assert "Cannot connect to" in message or "could not" in message or "failed" in message, message
+
+
+def test_api_resends_a_create_the_service_did_not_act_on(world):
+    """A 503 says the service did not act: even a POST is sent again."""
+    api = world["api"]
+    dap = customer_of(world, "dap")
+    api.call("PUT", "/faults", [{"service": "graph", "method": "POST", "path": "^/v1.0/groups$", "status": 503,
+                                 "retry_after": 0, "count": 1}])
+    try:
+        run = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
+                                                path="/v1.0/groups",
+                                                body={"displayName": "after503", "mailEnabled": False,
+                                                      "mailNickname": "after503", "securityEnabled": True}))
+        assert api.get("/faults")["faults"][0]["hits"] == 1
+    finally:
+        api.call("DELETE", "/faults")
+    assert run.ok, run
+    assert run.task("Write")["status_code"] == 201
+    assert len([g for g in api.state()["groups"] if g["displayName"] == "after503"]) == 1
+
+
+# The worked example -------------------------------------------------------------------------------
+def report_run(world, collections_path, *arguments, slice_name="all"):
+    workdir = world["workdir"]
+    variables = dict(role_vars(world), customer_report_dir=str(workdir / "reports"),
+                     customer_report_slice=slice_name)
+    vars_file = workdir / f"report-vars-{slice_name}.json"
+    fd = os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(variables, handle)
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(source(world)),
+               str(ROOT / "playbooks" / "customer_report.yml"), "-e", f"@{vars_file}", *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=str(ROOT),
+                          env=environment(collections_path, workdir))
+    assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-2000:])
+    assert "eyJ" not in done.stdout + done.stderr
+    return json.loads((workdir / "reports" / f"licences-{slice_name}.json").read_text()), done
+
+
+def check_rows(world, rows):
+    reachable_kinds = {"dap", "gdap_consented", "gdap_expiring"}
+    kinds = kind_of(world)
+    for row in rows:
+        kind = kinds[row["tenant_id"]]
+        assert row["reachable"] == (kind in reachable_kinds), row
+        if row["reachable"]:
+            assert set(row["purchased"]) == {"O365_BUSINESS_PREMIUM", "AAD_PREMIUM"}, row
+            assert all(0 <= row["assigned"][sku] <= row["purchased"][sku] for sku in row["purchased"])
+            assert row["error"] is None
+        else:
+            assert row["purchased"] == {} and row["error"], row
+
+
+def test_worked_example_with_forks(world, collections_path):
+    api = world["api"]
+    before = api.get("/counters")["counters"]["token_requests"]
+    report, done = report_run(world, collections_path, "-f", "6")
+    rows = report["customers"]
+    assert sorted(r["tenant_id"] for r in rows) == sorted(kind_of(world))
+    check_rows(world, rows)
+    assert report["reachable"] == len([r for r in rows if r["reachable"]])
+    # partner_token ran once for the play: one exchange per customer plus the partner's own, not one per host
+    tokens = api.get("/counters")["counters"]["token_requests"] - before
+    assert tokens <= CUSTOMERS + 8, tokens  # once per host would be 12 times as many
+    assert done.stdout.count("Tokens for every customer of the play") <= 2
+
+
+def test_worked_example_in_two_slices(world, collections_path):
+    hosts = sorted(c["domain"] for c in world["ep"]["customers"])
+    seen = []
+    for index in (0, 1):  # as job slicing does: host i goes to slice i % 2
+        part = ",".join(hosts[index::2])
+        report, _ = report_run(world, collections_path, "--limit", part, "-f", "4", slice_name=f"slice{index}")
+        check_rows(world, report["customers"])
+        seen += [row["tenant_id"] for row in report["customers"]]
+    assert sorted(seen) == sorted(kind_of(world)), "every customer exactly once"
