@@ -274,7 +274,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                          f"{record['tenant_id']}: {exc}") from None
         return True
 
-
     def _condition(self, condition, variables):
         """A conditional as 'when' evaluates it (its trust as a template kept: it comes from the
         source file); ansible-core before 2.19 renders it as an expression."""

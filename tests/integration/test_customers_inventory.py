@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT, playbook_runner, role_variables
 from integration_helpers import no_traceback
 from sandbox import catalog
-from sandbox.testing import SandboxProcess, TestApi
+from sandbox import testing as sandbox_testing
 
 KINDS = ["dap", "gdap_ready", "none", "gdap_consented", "gdap_no_consent_role", "gdap_no_group", "gdap_expired",
          "gdap_expiring"]
@@ -27,11 +27,11 @@ EXPECTED_SITUATION = {"dap": "dap", "none": "no_relationship", "gdap_expired": "
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, collections_path):
     """A sandbox of its own, onboarded with the onboard playbook (its secrets named inv-*)."""
-    process = SandboxProcess(tmp_path_factory.mktemp("inventory-sandbox"), "--customers", str(CUSTOMERS))
+    process = sandbox_testing.SandboxProcess(tmp_path_factory.mktemp("inventory-sandbox"), "--customers", str(CUSTOMERS))
     process.start()
     try:
         ep = process.endpoints
-        api = TestApi(ep)
+        api = sandbox_testing.TestApi(ep)
         api.call("PUT", "/auto-approve", [
             {"upn": ep["accounts"]["admin"]["upn"], "client_id": catalog.AZURE_CLI_APP_ID},
             {"upn": ep["accounts"]["service"]["upn"]}])
@@ -143,8 +143,8 @@ def test_details_say_consent_and_coverage(world, collections_path):
     hostvars = data["_meta"]["hostvars"]
     consented = {d for d, k in by_domain.items() if k in ("gdap_consented", "gdap_expiring")}
     assert group_members(data, "sam_consented") == consented
-    not_consented = {d for d, k in by_domain.items() if k in ("dap", "gdap_ready", "gdap_no_consent_role",
-                                                                "gdap_no_group")}
+    not_consented = {d for d, k in by_domain.items()
+                     if k in ("dap", "gdap_ready", "gdap_no_consent_role", "gdap_no_group")}
     # DAP customers are reached through AdminAgents: Partner Center lists no application consent there.
     assert group_members(data, "sam_not_consented") == not_consented
     assert group_members(data, "gdap_uncovered") == {d for d, k in by_domain.items() if k == "gdap_no_group"}
@@ -224,6 +224,14 @@ def customer_of(world, kind):
     return next(c for c in world["ep"]["customers"] if c["kind"] == kind)
 
 
+def group_body(name):
+    return {"displayName": name, "mailEnabled": False, "mailNickname": name, "securityEnabled": True}
+
+
+def play(world, playbook, check=False, **variables):
+    return world["run"](playbook, dict(role_vars(world), **variables), check=check)
+
+
 def role_vars(world):
     """The partner's variables file, without a customer list (the plays name their own)."""
     return {k: v for k, v in world["variables"].items() if k != "partner_token_customer_tenants"}
@@ -232,8 +240,8 @@ def role_vars(world):
 def test_api_each_method_and_check_mode(world):
     dap = customer_of(world, "dap")
     password = "Never-Shown-Pass-4242"
-    run = world["run"]("api_write.yml", dict(role_vars(world), customer=dap["tenant_id"], domain=dap["domain"],
-                                              subscription=dap["subscription_id"], new_password=password))
+    run = play(world, "api_write.yml", customer=dap["tenant_id"], domain=dap["domain"],
+               subscription=dap["subscription_id"], new_password=password)
     assert run.ok, run
     report = run.task("Report")["msg"]
     assert report["checked"]["changed"] is True and report["checked"]["json"] is None
@@ -258,10 +266,8 @@ def test_api_each_method_and_check_mode(world):
 def test_api_check_mode_sends_nothing(world):
     dap = customer_of(world, "dap")
     writes = world["api"].get("/writes")["counts"]
-    run = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
-                                            path="/v1.0/groups", body={"displayName": "never", "mailEnabled": False,
-                                                                      "mailNickname": "never",
-                                                                      "securityEnabled": True}), check=True)
+    run = play(world, "api_one.yml", check=True, customer=dap["tenant_id"], method="POST", path="/v1.0/groups",
+               body=group_body("never"))
     assert run.ok, run
     assert run.task("Write")["changed"] is True
     counts = world["api"].get("/writes")["counts"]
@@ -271,9 +277,8 @@ def test_api_check_mode_sends_nothing(world):
 
 def test_api_refused_by_the_gdap_roles(world):
     consented = customer_of(world, "gdap_consented")
-    run = world["run"]("api_one.yml", dict(role_vars(world), customer=consented["tenant_id"], method="POST",
-                                            path="/v1.0/groups", body={"displayName": "x", "mailEnabled": False,
-                                                                      "mailNickname": "x", "securityEnabled": True}))
+    run = play(world, "api_one.yml", customer=consented["tenant_id"], method="POST", path="/v1.0/groups",
+               body=group_body("x"))
     message = run.failed_task()["msg"]
     assert message.startswith("Failed to POST graph /v1.0/groups: HTTP 403 Authorization_RequestDenied"), message
     no_traceback(run)
@@ -284,17 +289,15 @@ def test_api_resends_only_what_is_safe(world):
     unless the task declares it idempotent; a DELETE is idempotent and sent again."""
     api = world["api"]
     dap = customer_of(world, "dap")
-    made = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
-                                             path="/v1.0/groups", body={"displayName": "retries", "mailEnabled": False,
-                                                                       "mailNickname": "retries",
-                                                                       "securityEnabled": True}))
+    made = play(world, "api_one.yml", customer=dap["tenant_id"], method="POST", path="/v1.0/groups",
+                body=group_body("retries"))
     assert made.ok, made
     group_id = made.task("Write")["json"]["id"]
     faults = [{"service": "graph", "method": method, "path": "^/v1.0/groups", "drop": True, "count": count}
               for method, count in (("POST", 1), ("PATCH", 2), ("DELETE", 1))]
     api.call("PUT", "/faults", faults)
     try:
-        run = world["run"]("api_retries.yml", dict(role_vars(world), customer=dap["tenant_id"], group_id=group_id))
+        run = play(world, "api_retries.yml", customer=dap["tenant_id"], group_id=group_id)
         hits = [rule["hits"] for rule in api.get("/faults")["faults"]]
     finally:
         api.call("DELETE", "/faults")
@@ -316,10 +319,8 @@ def test_api_resends_a_create_the_service_did_not_act_on(world):
     api.call("PUT", "/faults", [{"service": "graph", "method": "POST", "path": "^/v1.0/groups$", "status": 503,
                                  "retry_after": 0, "count": 1}])
     try:
-        run = world["run"]("api_one.yml", dict(role_vars(world), customer=dap["tenant_id"], method="POST",
-                                                path="/v1.0/groups",
-                                                body={"displayName": "after503", "mailEnabled": False,
-                                                      "mailNickname": "after503", "securityEnabled": True}))
+        run = play(world, "api_one.yml", customer=dap["tenant_id"], method="POST", path="/v1.0/groups",
+                   body=group_body("after503"))
         assert api.get("/faults")["faults"][0]["hits"] == 1
     finally:
         api.call("DELETE", "/faults")
