@@ -152,16 +152,13 @@ vault_url: https://contoso-sam.vault.azure.net
 #     prefix: status
 """
 
-import datetime
-
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._customer_inventory import (
     SITUATIONS, customer_records)
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import exchange
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._vault_exchange import exchange_from_vault
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._base import secure_app_context
 
 SOURCE_ENDINGS = (".partnercenter.yml", ".partnercenter.yaml")
@@ -206,33 +203,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 concurrency=self.get_option("concurrency"), expiring_days=self.get_option("expiring_days"))
 
     def _partner_tokens(self, context):
-        """The partner_token role's steps: the SAM credentials from Key Vault, the exchange, the
-        rotated refresh token written back before the tokens are used."""
-        names = self.get_option("secret_names") or {}
-        missing = sorted({"app_id", "tenant_id", "client_secret", "refresh_token"} - set(names))
-        if missing:
-            raise SecureAppError(f"secret_names lacks {', '.join(missing)}: name the vault secret of each of app_id, "
-                                 "tenant_id, client_secret and refresh_token.")
+        """The partner_token step: the SAM credentials from Key Vault, the exchange, the rotated
+        refresh token written back before the tokens are used."""
         vault = KeyVault(context.http, context.cloud, self.get_option("vault_url"),
                          tenant_id=self.get_option("vault_tenant_id"), client_id=self.get_option("vault_client_id"),
                          client_secret=self.get_option("vault_client_secret"))
-        stored = {}
-        for key in ("app_id", "tenant_id", "client_secret", "refresh_token"):
-            secret = vault.get(names[key])
-            if secret is None or not secret.value:
-                raise SecureAppError(f"The vault {vault.vault_url} has no secret {names[key]!r} ({key}): run the "
-                                     "onboard playbook first, or correct secret_names.")
-            stored[key] = secret
         resources = ["partner_center", "graph"] if self.get_option("gdap") else ["partner_center"]
-        result = exchange(context, client_id=stored["app_id"].value, client_secret=stored["client_secret"].value,
-                          tenant=stored["tenant_id"].value, refresh_token=stored["refresh_token"].value,
-                          resources=resources)
-        if result["refresh_token"] != stored["refresh_token"].value:
-            tags = dict(stored["refresh_token"].properties.tags or {},
-                        rotated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-            vault.set(names["refresh_token"], result["refresh_token"], content_type="text/plain", tags=tags,
-                      expires_on=None)
-        return dict(result["tokens"], app_id=stored["app_id"].value)
+        result = exchange_from_vault(context, vault, secret_names=self.get_option("secret_names"),
+                                     resources=resources)
+        return dict(result["tokens"], app_id=result["app_id"])
 
     # Building -----------------------------------------------------------------------------------
     def _populate(self, records):

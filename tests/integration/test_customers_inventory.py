@@ -208,8 +208,8 @@ def test_a_wrong_vault_secret_name_is_one_sentence(world, collections_path):
                   secret_names=dict(world["variables"]["partner_token_secret_names"], app_id="no-such-secret"))
     done = inventory(world, collections_path, path, "--list")
     assert done.returncode != 0
-    assert "has no secret 'no-such-secret' (app_id): run the onboard playbook first, or correct secret_names." \
-        in done.stderr.replace("\n", " ")
+    assert "Secret 'no-such-secret' was not found in" in done.stderr
+    assert "run the onboarding first, or check the secret names and the vault URL." in done.stderr.replace("\n", " ")
     assert "Traceback" not in done.stderr
 
 
