@@ -4,11 +4,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from .context import bearer_claims, json_response, sandbox_of
+from .errors import ServiceError, render
 from .tokens import TokenError
 
 
 def arm_error(status: int, code: str, message: str) -> web.Response:
-    return json_response({"error": {"code": code, "message": message}}, status)
+    return render(ServiceError(status, code, message), "management")
 
 
 def authenticated(handler):

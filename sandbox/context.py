@@ -1,24 +1,20 @@
 """What every emulated service shares: state, clock, token issuer, URLs, faults, and the error
-shapes of the services."""
+helpers of the services (rendered by sandbox/errors.py)."""
 from __future__ import annotations
 
-import contextvars
 import datetime
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from . import catalog
+from .errors import ServiceError, render
 from .store import Store
 from .tokens import TokenError, TokenIssuer
 
 SERVICES = ("login", "graph", "management", "partner_center", "vault", "test")
-# The id of the request being answered (set by the server for each request), so that an error body
-# names the same id as the response's header, as Graph's innerError does.
-REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
 @dataclass
@@ -72,34 +68,16 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                         headers=headers)
 
 
-# Entra ID ------------------------------------------------------------------------------------
+# The services' error helpers: each builds a ServiceError and renders it in its service's shape
+# (sandbox/errors.py), with the ids of the request being answered.
 def aad_error(sandbox: Sandbox, status: int, error: str, code: int, message: str,
               suberror: str | None = None) -> web.Response:
-    trace_id, correlation_id = REQUEST_ID.get() or str(uuid.uuid4()), str(uuid.uuid4())
-    timestamp = datetime.datetime.fromtimestamp(sandbox.now(), datetime.timezone.utc)
-    stamp = timestamp.strftime("%Y-%m-%d %H:%M:%SZ")
-    body: dict[str, Any] = {
-        "error": error,
-        "error_description": f"AADSTS{code}: {message} Trace ID: {trace_id} Correlation ID: "
-                             f"{correlation_id} Timestamp: {stamp}",
-        "error_codes": [code],
-        "timestamp": stamp,
-        "trace_id": trace_id,
-        "correlation_id": correlation_id,
-        "error_uri": f"{sandbox.urls['login']}/error?code={code}",
-    }
-    if suberror:
-        body["suberror"] = suberror
-    return json_response(body, status)
+    return render(ServiceError(status, error, message, aadsts=code, suberror=suberror), "login")
 
 
-# Graph and Partner Center style errors ---------------------------------------------------------
 def graph_error(sandbox: Sandbox, status: int, code: str, message: str,
                 headers: dict[str, str] | None = None) -> web.Response:
-    request_id = REQUEST_ID.get() or str(uuid.uuid4())
-    return json_response({"error": {"code": code, "message": message, "innerError": {
-        "date": utc_iso(sandbox.now()), "request-id": request_id, "client-request-id": request_id}}},
-        status, headers)
+    return render(ServiceError(status, code, message, headers=headers), "graph")
 
 
 def bearer_claims(request: web.Request, audiences: list[str]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from . import gdap, pages
 from .context import Sandbox, sandbox_of
-from .seed import hash_secret
+from .ids import hash_secret
 
 INVITATION = "/AdminPortal/partners/invitation/granularAdminRelationships/{id}"
 SESSION_SECONDS = 600

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from .context import Sandbox, graph_error, json_response
+from .odata import apply_filter, page, parse_filter
 
 MAX_TOP = 300  # the documented upper bound of $top for these collections
 # The properties of each type (Graph's reference lists them).
@@ -40,8 +41,6 @@ def _value(item: dict[str, Any], path: str) -> Any:
 def collection(request: web.Request, sandbox: Sandbox, items: list[dict[str, Any]], context: str,
                type_name: str) -> web.Response:
     """One page of items after the request's query options."""
-    from .graph import apply_filter, page, parse_filter  # graph imports the GDAP modules for its routes
-
     known = PROPERTIES[type_name]
     query = request.query
     if query.get("$filter"):

@@ -3,7 +3,6 @@ service principals, groups and members, organization, users and domains."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import uuid
 from datetime import datetime
@@ -13,10 +12,10 @@ from aiohttp import web
 
 from . import credentials, customer_tenant, gdap, gdap_lifecycle
 from .context import Sandbox, bearer_claims, graph_error, json_response, sandbox_of, token_scopes, utc_iso
-from .seed import hash_secret
+from .ids import hash_secret
+from .odata import apply_filter, page  # noqa: F401 (also imported from here)
 from .tokens import TokenError
 
-PAGE_SIZE = 100
 READ_DIRECTORY = {"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All",
                   "Application.Read.All", "Application.ReadWrite.All", "Group.ReadWrite.All", "Group.Read.All"}
 WRITE_APPLICATIONS = {"Application.ReadWrite.All", "Directory.AccessAsUser.All", "Directory.ReadWrite.All"}
@@ -26,11 +25,6 @@ ADMIN_ROLES = {"Global Administrator", "Application Administrator", "Cloud Appli
 APPLICATION_FIELDS = {"displayName", "signInAudience", "requiredResourceAccess", "web", "publicClient",
                       "isFallbackPublicClient", "tags", "notes", "identifierUris", "spa", "description", "info",
                       "keyCredentials"}
-# The $filter forms these collections support: "field eq 'v'" and "startswith(field,'v')", joined
-# with "and" (case-insensitive on values, as Graph compares these string properties).
-CLAUSE = re.compile(r"\s*(?:(?P<field>[\w/]+)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
-                    r"|startswith\(\s*(?P<sfield>\w+)\s*,\s*'(?P<svalue>(?:[^']|'')*)'\s*\))\s*", re.IGNORECASE)
-AND = re.compile(r"and\b", re.IGNORECASE)
 SIGN_IN_AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount",
                      "PersonalMicrosoftAccount"}
 
@@ -86,68 +80,6 @@ def authenticated(handler: Callable) -> Callable:
             return graph_error(sandbox, 401, "InvalidAuthenticationToken", f"Access token validation failure. {exc}")
         return await handler(request, sandbox, Caller(sandbox, claims))
     return wrapper
-
-
-def page(request: web.Request, items: list[dict[str, Any]], context: str, max_top: int | None = None) -> web.Response:
-    """One page of a collection, with @odata.nextLink; max_top is the collection's documented bound of
-    $top (a larger one is refused)."""
-    sandbox = sandbox_of(request)
-    try:
-        top = int(request.query.get("$top", PAGE_SIZE))
-        skip = int(request.query.get("$skiptoken", "0") or 0)
-    except ValueError:
-        return graph_error(sandbox, 400, "BadRequest", "Invalid value for $top or $skiptoken.")
-    if max_top is not None and not 1 <= top <= max_top:
-        return graph_error(sandbox, 400, "BadRequest", f"The limit of '{max_top}' for Top query has been exceeded.")
-    body: dict[str, Any] = {"@odata.context": f"{sandbox.urls['graph']}/v1.0/$metadata#{context}",
-                            "value": items[skip:skip + top]}
-    if skip + top < len(items):
-        query = dict(request.query)
-        query["$skiptoken"] = str(skip + top)
-        body["@odata.nextLink"] = str(request.url.with_query(query))
-    return json_response(body)
-
-
-def apply_filter(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]] | web.Response:
-    expression = request.query.get("$filter")
-    if not expression:
-        return items
-    clauses = parse_filter(expression)
-    if clauses is None:
-        return bad_request(sandbox_of(request), f"Invalid filter clause: {expression}")
-
-    def value_of(item: dict[str, Any], path: str) -> str:
-        for part in path.split("/"):  # customer/tenantId: a property of a complex property
-            item = item.get(part) if isinstance(item, dict) else None
-        return str(item or "").lower()
-
-    def matches(item: dict[str, Any]) -> bool:
-        for kind, field, value in clauses:
-            actual = value_of(item, field)
-            if (kind == "eq" and actual != value.lower()) or (kind == "startswith" and not actual.startswith(value.lower())):
-                return False
-        return True
-    return [item for item in items if matches(item)]
-
-
-def parse_filter(expression: str) -> list[tuple[str, str, str]] | None:
-    """[(eq|startswith, field, value)], or None when the expression is not of the supported forms."""
-    clauses, position = [], 0
-    while True:
-        match = CLAUSE.match(expression, position)
-        if not match:
-            return None
-        if match.group("field"):
-            clauses.append(("eq", match.group("field"), match.group("value").replace("''", "'")))
-        else:
-            clauses.append(("startswith", match.group("sfield"), match.group("svalue").replace("''", "'")))
-        position = match.end()
-        if position == len(expression):
-            return clauses
-        joined = AND.match(expression, position)
-        if not joined:
-            return None
-        position = joined.end()
 
 
 def invalid_application_value(body: dict[str, Any]) -> str | None:

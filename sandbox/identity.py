@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import catalog, credentials, gdap, pages
 from .context import Sandbox, aad_error, json_response, sandbox_of
-from .seed import hash_secret
+from .ids import hash_secret, stable_id
 from .tokens import client_info
 
 TENANT_ALIASES = {"common", "organizations"}
@@ -190,7 +190,6 @@ def record_consent(sandbox: Sandbox, tenant_id: str, app: dict[str, Any], user: 
                               (tenant_id, app["appId"], resource_app_id, " ".join(merged), principal))
     # Consent creates the app's service principal in the tenant if it is not there yet.
     if sandbox.store.service_principal(tenant_id, app["appId"]) is None:
-        from .seed import stable_id
         sandbox.store.put_object("servicePrincipal", tenant_id, {
             "id": stable_id(tenant_id, "sp", app["appId"]), "appId": app["appId"],
             "displayName": app.get("displayName"), "servicePrincipalType": "Application"})

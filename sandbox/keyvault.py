@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from .context import Sandbox, bearer_claims, json_response, sandbox_of
+from .errors import ServiceError, render
 from .tokens import TokenError
 
 NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
@@ -22,10 +23,7 @@ MAX_VALUE_BYTES = 25 * 1024
 
 def kv_error(status: int, code: str, message: str, inner: str | None = None,
              headers: dict[str, str] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if inner:
-        error["innererror"] = {"code": inner}
-    return json_response({"error": error}, status, headers)
+    return render(ServiceError(status, code, message, inner_code=inner, headers=headers), "vault")
 
 
 def challenge(sandbox: Sandbox, message: str) -> web.Response:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import gdap
 from .context import Sandbox, bearer_claims, json_response, sandbox_of, utc_iso
+from .errors import ServiceError, current_ids, render
 from .tokens import TokenError
 
 DEFAULT_PAGE = 500
@@ -17,13 +18,13 @@ MFA_REQUIRED_CODE = 10001  # unverified shape; kept here only
 
 
 def pc_error(status: int, code: int, description: str, request: web.Request) -> web.Response:
-    return json_response({"code": code, "description": description, "data": [], "source": "PartnerFD"}, status,
-                         echo_headers(request))
+    return render(ServiceError(status, code, description), "partner_center")
 
 
 def echo_headers(request: web.Request) -> dict[str, str]:
-    return {"MS-RequestId": request.headers.get("MS-RequestId", str(uuid.uuid4())),
-            "MS-CorrelationId": request.headers.get("MS-CorrelationId", str(uuid.uuid4()))}
+    """MS-RequestId and MS-CorrelationId (the service boundary adds them to every answer)."""
+    ids = current_ids("partner_center")
+    return {"MS-RequestId": ids.request_id, "MS-CorrelationId": ids.correlation_id}
 
 
 def authenticated(app_user_only: bool):

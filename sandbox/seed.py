@@ -4,17 +4,14 @@ The default seed is built in; `--seed FILE` (JSON, or YAML when PyYAML is instal
 any top-level key. Ids are derived from names (uuid5) so a seed always yields the same ids."""
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-import uuid
 from pathlib import Path
 from typing import Any
 
 from . import catalog, gdap
+from .ids import hash_secret, stable_id
 from .store import Store
-
-NAMESPACE = uuid.UUID("9b1d6b2e-6c0a-4f0e-9a57-2f1d0d6a5c11")
 
 DEFAULT_SEED: dict[str, Any] = {
     "partner": {"display_name": "Contoso Partner (sandbox)", "domain": "contosopartner.onmicrosoft.com"},
@@ -57,14 +54,6 @@ DEFAULT_SEED: dict[str, Any] = {
 }
 
 VAULT_ALL = ["get", "list", "set", "delete", "recover", "purge"]
-
-
-def stable_id(*parts: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
-
-
-def hash_secret(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def load_seed(path: str | None, customers: int | None) -> dict[str, Any]:

@@ -5,19 +5,16 @@ import asyncio
 import json
 import logging
 import os
-import random
-import re
 import signal
 import socket
 import ssl
-import uuid
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from . import arm, gdap_approval, graph, identity, keyvault, partnercenter, testapi
-from .context import REQUEST_ID, SERVICES, Sandbox, aad_error, json_response
+from . import arm, boundary, gdap_approval, graph, identity, keyvault, partnercenter, testapi
+from .context import SERVICES, Sandbox
 from .pki import Pki
 from .seed import apply_seed, load_seed
 from .store import Store
@@ -32,93 +29,7 @@ ROUTES = {
     "vault": keyvault.routes,
     "test": testapi.routes,
 }
-COUNTED_WRITES = {"graph", "partner_center", "vault", "management"}
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 log = logging.getLogger("sandbox")
-
-
-def injected_error(sandbox: Sandbox, service: str, status: int, retry_after: Any) -> web.Response:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    if service == "login":
-        response = aad_error(sandbox, status, "temporarily_unavailable", 50196 if status == 429 else 90033,
-                             "The server is temporarily unable to handle the request (injected fault).")
-        response.headers.update(headers)
-        return response
-    code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
-    return json_response({"error": {"code": code, "message": f"Injected fault: HTTP {status}."}}, status, headers)
-
-
-def fault_middleware(service: str):
-    @web.middleware
-    async def middleware(request: web.Request, handler):
-        sandbox: Sandbox = request.app["sandbox"]
-        if service == "login":  # what a benchmark or test counts: requests per tenant
-            if request.path.endswith("/openid-configuration"):
-                sandbox.count("discovery_requests")
-            elif request.path.endswith("/token"):
-                sandbox.count("token_requests")
-        if sandbox.latency_ms and service != "test":
-            await asyncio.sleep(sandbox.latency_ms / 1000)
-        if service != "test":
-            for rule in sandbox.faults:
-                if rule.get("service", "*") not in ("*", service):
-                    continue
-                if rule.get("method") and rule["method"].upper() != request.method:
-                    continue
-                if not re.search(rule.get("path", ""), request.path):
-                    continue
-                if rule.get("count") is not None and rule["count"] <= 0:
-                    continue
-                if random.random() >= float(rule.get("probability", 1.0)):
-                    continue
-                rule["hits"] = rule.get("hits", 0) + 1
-                if rule.get("count") is not None:
-                    rule["count"] -= 1
-                if rule.get("latency_ms"):
-                    await asyncio.sleep(rule["latency_ms"] / 1000)
-                if rule.get("drop"):
-                    sandbox.count("faults_dropped")
-                    if request.transport is not None:
-                        request.transport.abort()
-                    raise asyncio.CancelledError()
-                crafted = await testapi.crafted_response(rule, request)
-                if crafted is not None:
-                    return crafted
-                if rule.get("status"):
-                    sandbox.count(f"faults_{rule['status']}")
-                    return injected_error(sandbox, service, int(rule["status"]), rule.get("retry_after"))
-        request_id = str(uuid.uuid4())
-        REQUEST_ID.set(request_id)
-        response = await handler(request)
-        if service in COUNTED_WRITES and request.method in WRITE_METHODS and response.status < 400:
-            sandbox.store.record_write(service, request.method, request.path, response.status)
-        add_correlation_headers(service, request, response, request_id)
-        return response
-    return middleware
-
-
-def add_correlation_headers(service: str, request: web.Request, response: web.StreamResponse,
-                            request_id: str) -> None:
-    """The ids each service returns so that support can find a request: Graph's request-id and
-    the caller's client-request-id echoed (or the same id); Key Vault's and the identity
-    platform's x-ms-request-id; Resource Manager's x-ms-request-id and correlation id; Partner
-    Center echoes MS-RequestId and MS-CorrelationId."""
-    headers = response.headers
-    if service == "graph":
-        headers["request-id"] = request_id
-        headers["client-request-id"] = request.headers.get("client-request-id", request_id)
-    elif service in ("vault", "login"):
-        headers["x-ms-request-id"] = request_id
-        if request.headers.get("x-ms-client-request-id"):
-            headers["x-ms-client-request-id"] = request.headers["x-ms-client-request-id"]
-        if service == "login" and request.headers.get("client-request-id"):
-            headers["client-request-id"] = request.headers["client-request-id"]
-    elif service == "management":
-        headers["x-ms-request-id"] = request_id
-        headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id", request_id)
-    elif service == "partner_center":
-        headers["MS-RequestId"] = request.headers.get("MS-RequestId", request_id)
-        headers["MS-CorrelationId"] = request.headers.get("MS-CorrelationId", request_id)
 
 
 def bind(port: int) -> socket.socket:
@@ -172,10 +83,11 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
     tls.load_cert_chain(pki.server_cert_file, pki.server_key_file)
     runners = []
     for name, sock in sockets.items():
-        app = web.Application(middlewares=[fault_middleware(name)], client_max_size=4 * 1024 * 1024)
+        app = web.Application(client_max_size=4 * 1024 * 1024)
         app["sandbox"] = sandbox
         app["service"] = name
         app.add_routes(ROUTES[name]())
+        boundary.install(app, name)  # ids, URL variants, faults and errors in the service's own shape
         # Keep-alive clients must not hold a SIGTERM up: open connections get a second to finish.
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()

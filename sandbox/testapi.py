@@ -11,7 +11,7 @@ from aiohttp import web
 
 from . import gdap, gdap_approval, identity
 from .context import json_response, sandbox_of
-from .seed import hash_secret, stable_id
+from .ids import hash_secret, stable_id
 
 
 def _objects(store, kind: str) -> list[dict[str, Any]]:
