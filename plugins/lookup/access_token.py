@@ -28,34 +28,52 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Call Partner Center with a token from the lookup
-  ansible.builtin.uri:
-    url: https://api.partnercenter.microsoft.com/v1/profiles/organization
-    headers:
-      Authorization: "Bearer {{ token.access_token }}"
-  vars:
-    token: "{{ lookup('partnercenter.secure_app.access_token', 'partner_center') }}"
-  no_log: true
-
-# The SAM credentials from Key Vault, given through the lookup's variables (templates are resolved).
+# The lookup's credentials come from variables (templates are resolved): here the SAM credentials
+# from Key Vault, read with the vault's service principal of your variables file.
 - name: Read the SAM credentials
   partnercenter.secure_app.keyvault_secret_info:
-    vault_url: https://contoso-sam.vault.azure.net
+    vault_url: "{{ partner_token_vault_url }}"
     names: [sam-app-id, sam-tenant-id, sam-client-secret, sam-refresh-token]
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
   register: sam_stored
 
-- name: A Graph token, then store the rotated refresh token
-  partnercenter.secure_app.keyvault_secret:
-    vault_url: https://contoso-sam.vault.azure.net
-    name: sam-refresh-token
-    value: "{{ graph_token.refresh_token }}"
+- name: Call Partner Center with a token from the lookup
+  ansible.builtin.uri:
+    url: "{{ partner_token.endpoints.partner_center }}/v1/profiles/organization"
+    ca_path: "{{ partner_token_ca_bundle | default(omit, true) }}"
+    headers:
+      Authorization: "Bearer {{ token.access_token }}"
   vars:
     sam: "{{ sam_stored.secrets | items2dict(key_name='name', value_name='value') }}"
     partnercenter_tenant_id: "{{ sam['sam-tenant-id'] }}"
     partnercenter_client_id: "{{ sam['sam-app-id'] }}"
     partnercenter_client_secret: "{{ sam['sam-client-secret'] }}"
     partnercenter_refresh_token: "{{ sam['sam-refresh-token'] }}"
+    partnercenter_cloud_endpoints: "{{ partner_token_cloud_endpoints | default({}) }}"
+    partnercenter_ca_bundle: "{{ partner_token_ca_bundle | default('') }}"
+    token: "{{ lookup('partnercenter.secure_app.access_token', 'partner_center') }}"
+  no_log: true
+
+- name: A Graph token, then store the rotated refresh token
+  partnercenter.secure_app.keyvault_secret:
+    vault_url: "{{ partner_token_vault_url }}"
+    name: sam-refresh-token
+    value: "{{ graph_token.refresh_token }}"
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
+  vars:
+    sam: "{{ sam_stored.secrets | items2dict(key_name='name', value_name='value') }}"
+    partnercenter_tenant_id: "{{ sam['sam-tenant-id'] }}"
+    partnercenter_client_id: "{{ sam['sam-app-id'] }}"
+    partnercenter_client_secret: "{{ sam['sam-client-secret'] }}"
+    partnercenter_refresh_token: "{{ sam['sam-refresh-token'] }}"
+    partnercenter_cloud_endpoints: "{{ partner_token_cloud_endpoints | default({}) }}"
+    partnercenter_ca_bundle: "{{ partner_token_ca_bundle | default('') }}"
     graph_token: "{{ lookup('partnercenter.secure_app.access_token', 'graph') }}"
+  no_log: true
 """
 
 RETURN = r"""

@@ -54,24 +54,42 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Tokens for Partner Center and Graph in the partner tenant
+# The SAM credentials as onboard stored them (read with the vault's service principal of your
+# variables file; left out, azure-identity's chain is used: managed identity, az login, ...).
+- name: Read the SAM credentials from Key Vault
+  partnercenter.secure_app.keyvault_secret_info:
+    vault_url: "{{ partner_token_vault_url }}"
+    names: [sam-app-id, sam-tenant-id, sam-client-secret, sam-refresh-token]
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
+  register: stored
+
+- name: Tokens for Partner Center, Graph and Azure in the partner tenant
   partnercenter.secure_app.access_token:
-    tenant_id: "{{ partner_tenant_id }}"
-    client_id: "{{ sam_app_id }}"
-    client_secret: "{{ sam_app_secret }}"
-    refresh_token: "{{ sam_refresh_token }}"
+    tenant_id: "{{ sam['sam-tenant-id'] }}"
+    client_id: "{{ sam['sam-app-id'] }}"
+    client_secret: "{{ sam['sam-client-secret'] }}"
+    refresh_token: "{{ sam['sam-refresh-token'] }}"
     resources: [partner_center, graph, azure]
+  vars:
+    sam: "{{ stored.secrets | items2dict(key_name='name', value_name='value') }}"
   register: exchanged
   no_log: true
 
-- name: Graph tokens in every customer
+# Store exchanged.refresh_token (the rotated one) before anything else uses the tokens, as the
+# partner_token role does.
+- name: Graph tokens in every customer the partner has
   partnercenter.secure_app.access_token:
-    tenant_id: "{{ partner_tenant_id }}"
-    client_id: "{{ sam_app_id }}"
-    client_secret: "{{ sam_app_secret }}"
-    refresh_token: "{{ sam_refresh_token }}"
+    tenant_id: "{{ sam['sam-tenant-id'] }}"
+    client_id: "{{ sam['sam-app-id'] }}"
+    client_secret: "{{ sam['sam-client-secret'] }}"
+    refresh_token: "{{ exchanged.refresh_token }}"
     resources: [graph]
-    customer_tenants: "{{ customers | map(attribute='id') }}"
+    customer_tenants: "{{ partner_token.customers.keys() | list + partner_token.customer_errors | map(attribute='tenant_id') | list }}"
+    fail_on_customer_error: false
+  vars:
+    sam: "{{ stored.secrets | items2dict(key_name='name', value_name='value') }}"
   register: customer_tokens
   no_log: true
 """

@@ -44,10 +44,19 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Pre-consent the SAM app
+- name: Sign the partner admin in for Graph (Azure CLI's public client, device code)
+  partnercenter.secure_app.consent:
+    tenant_id: "{{ partner_token.tenant_id }}"
+    client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
+    resource: graph
+    require_mfa: false
+  register: admin
+  no_log: true
+
+- name: Pre-consent the SAM app (its service principal into AdminAgents)
   partnercenter.secure_app.admin_agents:
-    app_id: "{{ sam_app.app.app_id }}"
-    access_token: "{{ admin_graph_token }}"
+    app_id: "{{ partner_token.app_id }}"
+    access_token: "{{ admin.access_token }}"
 """
 
 RETURN = r"""

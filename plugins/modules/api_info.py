@@ -57,14 +57,14 @@ EXAMPLES = r"""
     api: resource_manager
     path: /subscriptions?api-version=2022-12-01
     partner_token: "{{ partner_token }}"
-    customer_tenant_id: "{{ customer_id }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
   register: subscriptions
 
-- name: The same with a token of your own
+- name: The partner tenant's organization, with a token of your own (here the fact's Graph token)
   partnercenter.secure_app.api_info:
     api: graph
     path: /v1.0/organization
-    access_token: "{{ my_graph_token }}"
+    access_token: "{{ partner_token.resources.graph.access_token }}"
   register: organization
 """
 

@@ -108,35 +108,45 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Create or update the SAM app and get its secret once
+- name: Sign the partner admin in for Graph (Azure CLI's public client, device code)
+  partnercenter.secure_app.consent:
+    tenant_id: "{{ partner_token.tenant_id }}"
+    client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
+    resource: graph
+    require_mfa: false
+  register: admin
+  no_log: true
+
+- name: Create or update an app and get its secret once
   partnercenter.secure_app.app_registration:
-    display_name: Partner Center SAM
-    tenant_id: contoso.onmicrosoft.com
-    access_token: "{{ admin_graph_token }}"
+    display_name: Partner Center SAM example
+    tenant_id: "{{ partner_token.tenant_id }}"
+    access_token: "{{ admin.access_token }}"
   register: sam_app
   no_log: true
 
 - name: Rotate the client secret (1/2) - add a new one; the old one keeps working
   partnercenter.secure_app.app_registration:
-    app_id: "{{ sam_app_id }}"
+    app_id: "{{ sam_app.app.app_id }}"
     rotate_secret: true
-    access_token: "{{ admin_graph_token }}"
+    access_token: "{{ admin.access_token }}"
   register: rotated
+  no_log: true
 
 # ... store rotated.secret.value in Key Vault, check that it works ...
 
 - name: Rotate the client secret (2/2) - remove the replaced ones
   partnercenter.secure_app.app_registration:
-    app_id: "{{ sam_app_id }}"
+    app_id: "{{ sam_app.app.app_id }}"
     secret_key_id: "{{ rotated.secret.key_id }}"
     remove_other_secrets: true
-    access_token: "{{ admin_graph_token }}"
+    access_token: "{{ admin.access_token }}"
 
 - name: Delete the app
   partnercenter.secure_app.app_registration:
-    display_name: Partner Center SAM
+    display_name: Partner Center SAM example
     state: absent
-    access_token: "{{ admin_graph_token }}"
+    access_token: "{{ admin.access_token }}"
 """
 
 RETURN = r"""

@@ -81,22 +81,28 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The partner's GDAP relationships
+  partnercenter.secure_app.gdap_relationship_info:
+    access_token: "{{ partner_token.resources.graph.access_token }}"
+  register: gdap
+
 - name: Consent the SAM app in the customers whose GDAP roles allow it
   partnercenter.secure_app.application_consent:
     access_token: "{{ partner_token.resources.partner_center.access_token }}"
     application_id: "{{ partner_token.app_id }}"
-    customer_tenants: "{{ gdap_customers }}"
+    customer_tenants: "{{ gdap.relationships | selectattr('status', 'eq', 'active') | map(attribute='customer_tenant_id') | unique }}"
     fail_on_customer_error: false
   register: consents
 
-- name: Only Microsoft Graph, read-only, in one customer
+- name: Only Microsoft Graph, read-only, in one customer (check mode shows the difference)
   partnercenter.secure_app.application_consent:
     access_token: "{{ partner_token.resources.partner_center.access_token }}"
     application_id: "{{ partner_token.app_id }}"
-    customer_tenants: [11111111-2222-3333-4444-555555555555]
+    customer_tenants: "{{ consents.customers | rejectattr('error') | map(attribute='tenant_id') | first }}"
     grants:
       - enterprise_application_id: 00000003-0000-0000-c000-000000000000
         scopes: [Directory.Read.All]
+  check_mode: true
 """
 
 RETURN = r"""

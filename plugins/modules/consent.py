@@ -95,23 +95,23 @@ notes:
 EXAMPLES = r"""
 - name: Service account consents to the SAM app (device code)
   partnercenter.secure_app.consent:
-    tenant_id: "{{ partner_tenant_id }}"
-    client_id: "{{ sam_app_id }}"
+    tenant_id: "{{ partner_token.tenant_id }}"
+    client_id: "{{ partner_token.app_id }}"
   register: consented
   no_log: true
 
-- name: Consent in a browser on this machine
+- name: Consent in a browser on this machine (needs a person at the browser)
   partnercenter.secure_app.consent:
     mode: browser
-    tenant_id: "{{ partner_tenant_id }}"
-    client_id: "{{ sam_app_id }}"
-    client_secret: "{{ sam_app_secret }}"
+    tenant_id: "{{ partner_token.tenant_id }}"
+    client_id: "{{ partner_token.app_id }}"
   register: consented
   no_log: true
+  tags: [interactive]
 
 - name: Admin sign-in with Azure CLI's public client, for Graph
   partnercenter.secure_app.consent:
-    tenant_id: "{{ partner_tenant_id }}"
+    tenant_id: "{{ partner_token.tenant_id }}"
     client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46
     resource: graph
     require_mfa: false

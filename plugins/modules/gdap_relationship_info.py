@@ -47,7 +47,6 @@ EXAMPLES = r"""
 - name: GDAP relationships, with the partner_token role's Graph token
   partnercenter.secure_app.gdap_relationship_info:
     access_token: "{{ partner_token.resources.graph.access_token }}"
-    cloud: "{{ partner_token.cloud }}"
   register: gdap
 
 - name: Relationships that end within 30 days

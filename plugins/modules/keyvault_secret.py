@@ -60,21 +60,27 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Store the SAM app's secret
+- name: Store a secret (a new version only when the value changes)
   partnercenter.secure_app.keyvault_secret:
-    vault_url: https://contoso-sam.vault.azure.net
-    name: sam-client-secret
-    value: "{{ sam_app.secret.value }}"
+    vault_url: "{{ partner_token_vault_url }}"
+    name: example-secret
+    value: "{{ lookup('ansible.builtin.password', '/dev/null', length=32) }}"
     content_type: text/plain
-    access_token: "{{ vault_token }}"
+    tags: {purpose: example}
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
   no_log: true
 
-- name: Delete and purge a secret
+- name: Delete and purge it
   partnercenter.secure_app.keyvault_secret:
-    vault_url: https://contoso-sam.vault.azure.net
-    name: old-secret
+    vault_url: "{{ partner_token_vault_url }}"
+    name: example-secret
     state: absent
     purge: true
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
 """
 
 RETURN = r"""

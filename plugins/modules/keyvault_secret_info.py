@@ -33,10 +33,15 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Read the SAM credentials with the machine's managed identity
+# With the vault's service principal of your variables file; without vault_* options, azure-identity's
+# chain is used (the machine's managed identity, workload identity, az login, ...).
+- name: Read the SAM credentials
   partnercenter.secure_app.keyvault_secret_info:
-    vault_url: https://contoso-sam.vault.azure.net
+    vault_url: "{{ partner_token_vault_url }}"
     names: [sam-app-id, sam-client-secret, sam-refresh-token]
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
   register: stored
 """
 
