@@ -78,6 +78,33 @@ AADSTS_EXPLANATIONS: dict[int, str] = {
     700022: "The request named scopes of two resources at once: ask for one resource per token.",
     901002: "The request used the v1 'resource' parameter: ask for the scope '<resource>/.default' instead.",
     500011: "The resource of the requested scope is not known in tenant {tenant}: check the scope and the cloud.",
+    # Refresh tokens and sessions that partners' runs meet (Entra's AADSTS reference, in this collection's terms).
+    50055: "The service account's password has expired: reset it, then consent again (playbooks/onboard.yml "
+           "with onboard_renew_consent=true).",
+    50089: "The sign-in flow expired before it completed: sign in again and finish within the time the code "
+           "or page allows.",
+    50132: "The account's session ended because its password expired or was changed, which also ends its "
+           "refresh tokens: consent again (playbooks/onboard.yml with onboard_renew_consent=true).",
+    50133: "The account's session was revoked after a password expiry or change, which also ends its refresh "
+           "tokens: consent again (playbooks/onboard.yml with onboard_renew_consent=true).",
+    50173: "The refresh token was revoked (a password reset, or an administrator or the user revoked the "
+           "account's sessions): consent again (playbooks/onboard.yml with onboard_renew_consent=true) and "
+           "store the new refresh token.",
+    65004: "The consent was declined on the consent page: run the consent again and accept the permissions.",
+    70002: "The client secret of app {client_id} does not match: give the secret the vault holds, or rotate "
+           "it with app_registration (rotate_secret: true) and store the new one.",
+    70043: "A Conditional Access sign-in frequency policy ended the refresh token: exclude the service "
+           "account or the SAM app from sign-in frequency, then consent again (playbooks/onboard.yml with "
+           "onboard_renew_consent=true).",
+    700007: "The refresh token was issued to another application than {client_id}: store the refresh token of "
+            "this app (the app id and the refresh token must come from the same onboarding), or consent again "
+            "for {client_id}.",
+    90099: "App {client_id} is not authorized in tenant {tenant} for the partner's delegated administrators: "
+           "pre-consent it (admin_agents, under DAP) or grant a GDAP application consent "
+           "(playbooks/customers.yml with customer_access_consent=true).",
+    530034: "Microsoft blocked the partner's delegated administrator from tenant {tenant} because of account "
+            "risk in the partner tenant: remediate the service account's risk in Entra ID Protection, then "
+            "run again.",
 }
 
 

@@ -38,6 +38,28 @@ def test_translations_say_what_to_do(code, words):
     assert words in explain(entra(code), tenant="contoso.com", client_id="app-1", cloud=CLOUD).message
 
 
+# Codes partners meet on the refresh token and the service account's session (and report in the
+# issue trackers of the libraries this collection builds on): each has its own sentence, never
+# Entra's raw description, and the fix names what to run or change.
+@pytest.mark.parametrize("code,fix", [
+    (50173, "onboard_renew_consent=true"),
+    (70043, "sign-in frequency"),
+    (700007, "another application than app-1"),
+    (50132, "onboard_renew_consent=true"),
+    (50133, "onboard_renew_consent=true"),
+    (50055, "reset it"),
+    (50089, "sign in again"),
+    (65004, "accept the permissions"),
+    (70002, "rotate_secret: true"),
+    (90099, "customer_access_consent=true"),
+    (530034, "Entra ID Protection"),
+])
+def test_codes_partners_hit_say_cause_and_fix(code, fix):
+    error = explain(entra(code, "Entra's own words"), tenant="contoso.com", client_id="app-1", cloud=CLOUD)
+    assert "Entra's own words" not in error.message and "login.microsoftonline.com/error" not in error.message
+    assert fix in error.message
+
+
 def test_unknown_code_keeps_entra_first_line_only():
     error = explain(entra(1234567, "Something new happened.\r\nmore lines"), tenant="t", client_id="c", cloud=CLOUD)
     assert error.code == "AADSTS1234567"
