@@ -95,7 +95,25 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Create a user in a customer tenant (its password never shows in output)
+- name: A customer the partner_token fact holds tokens for, and its subscriptions
+  partnercenter.secure_app.api_info:
+    api: resource_manager
+    path: /subscriptions?api-version=2022-12-01
+    partner_token: "{{ partner_token }}"
+    customer_tenant_id: "{{ customer_id }}"
+  vars:
+    customer_id: "{{ partner_token.customers.keys() | first }}"
+  register: subscriptions
+
+- name: The customer's domains
+  partnercenter.secure_app.api_info:
+    api: graph
+    path: /v1.0/domains
+    partner_token: "{{ partner_token }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
+  register: domains
+
+- name: Create a user in the customer tenant (its password never shows in output)
   partnercenter.secure_app.api:
     api: graph
     method: POST
@@ -104,13 +122,13 @@ EXAMPLES = r"""
       accountEnabled: true
       displayName: Helpdesk Temp
       mailNickname: helpdesk-temp
-      userPrincipalName: "helpdesk-temp@{{ customer_domain }}"
+      userPrincipalName: "helpdesk-temp@{{ domains.entries | selectattr('isDefault') | map(attribute='id') | first }}"
     secret_body:
       passwordProfile:
-        password: "{{ new_user_password }}"
+        password: "{{ lookup('ansible.builtin.password', '/dev/null', length=24) }}"
     status_code: [201]
     partner_token: "{{ partner_token }}"
-    customer_tenant_id: "{{ customer_id }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
   register: created_user
 
 - name: Change the user's job title
@@ -122,17 +140,17 @@ EXAMPLES = r"""
       jobTitle: Helpdesk
     status_code: [204]
     partner_token: "{{ partner_token }}"
-    customer_tenant_id: "{{ customer_id }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
 
 - name: A resource group in the customer's subscription (PUT is idempotent)
   partnercenter.secure_app.api:
     api: resource_manager
     method: PUT
-    path: "/subscriptions/{{ subscription_id }}/resourcegroups/rg-monitoring?api-version=2021-04-01"
+    path: "/subscriptions/{{ subscriptions.entries[0].subscriptionId }}/resourcegroups/rg-monitoring?api-version=2021-04-01"
     body:
       location: westeurope
     partner_token: "{{ partner_token }}"
-    customer_tenant_id: "{{ customer_id }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
 
 - name: Delete the user; a user already gone is fine
   partnercenter.secure_app.api:
@@ -141,7 +159,7 @@ EXAMPLES = r"""
     path: "/v1.0/users/{{ created_user.json.id }}"
     status_code: [204, 404]
     partner_token: "{{ partner_token }}"
-    customer_tenant_id: "{{ customer_id }}"
+    customer_tenant_id: "{{ partner_token.customers.keys() | first }}"
 """
 
 RETURN = r"""
