@@ -50,6 +50,5 @@ async def tenants(request, sandbox, claims):
 
 
 def routes() -> list[web.RouteDef]:
-    from .customer_tenant import arm_routes  # it builds on this module's helpers
-
-    return [web.get("/subscriptions", subscriptions), web.get("/tenants", tenants), *arm_routes()]
+    """Resource Manager's own routes (server.ROUTES adds customer_tenant's, which build on these helpers)."""
+    return [web.get("/subscriptions", subscriptions), web.get("/tenants", tenants)]

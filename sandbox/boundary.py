@@ -18,7 +18,6 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from .errors import CURRENT_IDS, JSON_CONTENT_TYPES, RequestIds, ServiceError, render
-from .testapi import crafted_response
 
 log = logging.getLogger("sandbox")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,6 +56,10 @@ FAULT_ERRORS: dict[str, dict[int, tuple[Any, str]]] = {
     "test": {500: ("InternalServerError", "The sandbox's test API failed; see the sandbox log.")},
 }
 LOGIN_AADSTS = {429: 50196, 503: 90033, 500: 90033}
+
+
+def _json(body: Any, status: int) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
 
 
 def fault_error(service: str, status: int, injected: bool = True) -> ServiceError:
@@ -187,6 +190,23 @@ def unknown_segment(parts: list[str], templates: list[list[str]]) -> str:
 
 
 # faults and accounting --------------------------------------------------------------------------
+async def crafted_response(rule: dict[str, Any], request: web.Request) -> web.StreamResponse | None:
+    """The fault kinds that answer in a service's place, as a hostile or broken server would:
+    echo_form (an OAuth error whose error_description quotes the posted form, as a proxy or a
+    misconfigured endpoint does), body (a canned JSON body: a next-page link that points at
+    itself), redirect (a redirect to another origin)."""
+    if rule.get("echo_form"):
+        posted = await request.text()
+        return _json({"error": "invalid_request", "error_codes": [9002313],
+                      "error_description": f"AADSTS9002313: Invalid request. Request body: {posted}"},
+                     int(rule.get("status") or 400))
+    if "body" in rule:
+        return _json(rule["body"], int(rule.get("status") or 200))
+    if rule.get("redirect"):
+        return web.Response(status=int(rule.get("status") or 302), headers={"Location": rule["redirect"]})
+    return None
+
+
 async def injected_fault(service: str, request: web.Request) -> web.StreamResponse | None:
     """Apply the test API's latency and the first fault rule this request meets: raise the
     service's error, drop the connection, or return the hostile answer the rule names."""

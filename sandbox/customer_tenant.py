@@ -15,7 +15,9 @@ from . import gdap
 from .arm import arm_error
 from .arm import authenticated as arm_authenticated
 from .context import Sandbox, graph_error, json_response, utc_iso
-from .seed import hash_secret
+from .graph import READ_DIRECTORY, authenticated
+from .ids import hash_secret
+from .odata import apply_filter, page
 
 # Entra role template ids this file checks (the same in every tenant), and their names for the
 # roles a partner user holds in its own tenant (x_roles holds names).
@@ -109,11 +111,6 @@ def sku_views(sandbox: Sandbox, tenant: dict[str, Any]) -> list[dict[str, Any]]:
     return views
 
 
-def authenticated(handler):
-    from .graph import authenticated as graph_authenticated  # graph imports this module for its routes
-    return graph_authenticated(handler)
-
-
 async def _body(request: web.Request) -> dict[str, Any] | None:
     try:
         body = await request.json()
@@ -139,8 +136,6 @@ async def subscribed_skus(request, sandbox: Sandbox, caller):
 
 
 async def registration_details(request, sandbox: Sandbox, caller):
-    from .graph import apply_filter, page
-
     if not allowed(caller, REGISTRATION_SCOPES, READ_REGISTRATION):
         return denied(sandbox)
     items = []
@@ -210,8 +205,6 @@ async def create_user(request, sandbox: Sandbox, caller):
 
 
 async def get_user(request, sandbox: Sandbox, caller):
-    from .graph import READ_DIRECTORY
-
     if not caller.may(READ_DIRECTORY | {"User.Read.All", "User.ReadBasic.All"}):
         return denied(sandbox)
     user = _user(sandbox, caller, request.match_info["id"])
@@ -277,8 +270,6 @@ def _group(sandbox: Sandbox, caller, group_id: str) -> dict[str, Any] | None:
 
 
 async def get_group(request, sandbox: Sandbox, caller):
-    from .graph import READ_DIRECTORY
-
     if not caller.may(READ_DIRECTORY):
         return denied(sandbox)
     group = _group(sandbox, caller, request.match_info["id"])

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from . import credentials, customer_tenant, gdap, gdap_lifecycle
+from . import credentials, gdap, gdap_lifecycle
 from .context import Sandbox, bearer_claims, graph_error, json_response, sandbox_of, token_scopes, utc_iso
 from .ids import hash_secret
 from .odata import apply_filter, page  # noqa: F401 (also imported from here)
@@ -442,8 +442,9 @@ async def me(request, sandbox: Sandbox, caller: Caller):
 
 
 def routes() -> list[web.RouteDef]:
-    from . import graph_credentials  # it builds on this module's handlers
-    return graph_credentials.routes() + [
+    """Graph's own routes; server.ROUTES adds those of the modules that build on this one
+    (graph_credentials, customer_tenant), so that no module imports the other back."""
+    return [
         web.get("/v1.0/applications", list_applications),
         web.post("/v1.0/applications", create_application),
         web.get("/v1.0/applications/{id}", get_application),
@@ -469,5 +470,4 @@ def routes() -> list[web.RouteDef]:
         web.get("/v1.0/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
                 authenticated(gdap.list_assignments)),
         *gdap_lifecycle.routes(authenticated),
-        *customer_tenant.graph_routes(),
     ]

@@ -1,5 +1,6 @@
-"""The identity platform's v2.0 endpoints: discovery, keys, authorize with a real sign-in form,
-token (authorization_code, refresh_token, client_credentials, device_code) and devicecode."""
+"""The identity platform's v2.0 endpoints: authorize with a real sign-in form, token
+(authorization_code, refresh_token, client_credentials, device_code) and devicecode. The published
+metadata (discovery documents, keys) is in discovery.py."""
 from __future__ import annotations
 
 import base64
@@ -372,51 +373,6 @@ def customer_names(sandbox: Sandbox, tenant: dict[str, Any], home_tenant_id: str
 
 
 # endpoints -----------------------------------------------------------------------------------
-async def openid_configuration(request: web.Request) -> web.Response:
-    sandbox = sandbox_of(request)
-    segment = request.match_info["tenant"]
-    try:
-        tenant = require_tenant(sandbox, segment)
-    except Refusal as refusal:
-        # The discovery document says invalid_tenant; the token endpoint says invalid_request.
-        refusal.args_ = (refusal.args_[0], "invalid_tenant") + refusal.args_[2:]
-        return refusal.response(sandbox)
-    base = sandbox.urls["login"]
-    path_tenant = segment if tenant.get("alias") else tenant["id"]
-    instance, region = CLOUD_INSTANCE.get(tenant.get("cloud", "AzureCloud"), CLOUD_INSTANCE["AzureCloud"])
-    issuer_tenant = "{tenantid}" if tenant.get("alias") else tenant["id"]
-    return json_response({
-        "token_endpoint": f"{base}/{path_tenant}/oauth2/v2.0/token",
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": f"{base}/{path_tenant}/discovery/v2.0/keys",
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": f"{base}/{issuer_tenant}/v2.0",
-        "request_uri_parameter_supported": False,
-        "userinfo_endpoint": f"{sandbox.urls['graph']}/oidc/userinfo",
-        "authorization_endpoint": f"{base}/{path_tenant}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{base}/{path_tenant}/oauth2/v2.0/devicecode",
-        "http_logout_supported": True,
-        "frontchannel_logout_supported": True,
-        "end_session_endpoint": f"{base}/{path_tenant}/oauth2/v2.0/logout",
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "preferred_username", "name", "tid",
-                             "ver", "oid"],
-        "kerberos_endpoint": f"{base}/{path_tenant}/kerberos",
-        "tenant_region_scope": region,
-        "cloud_instance_name": instance,
-        "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": urlparse(sandbox.urls["graph"]).netloc,
-        "rbac_url": sandbox.urls["management"],
-    })
-
-
-async def keys(request: web.Request) -> web.Response:
-    return json_response(sandbox_of(request).issuer.jwks())
-
-
 async def token(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     form = dict(await request.post())
@@ -881,8 +837,6 @@ async def managed_identity_token(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/msi/token", managed_identity_token),
-        web.get("/{tenant}/v2.0/.well-known/openid-configuration", openid_configuration),
-        web.get("/{tenant}/discovery/v2.0/keys", keys),
         web.get("/{tenant}/oauth2/v2.0/authorize", authorize),
         web.post("/{tenant}/login", login_step),
         web.post("/{tenant}/oauth2/v2.0/token", token),

@@ -3,6 +3,7 @@ loopback names, an RS256 token-signing key, and a CA bundle that adds the sandbo
 system CAs (for REQUESTS_CA_BUNDLE)."""
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import ipaddress
@@ -50,6 +51,7 @@ class Pki:
         self.server_cert_file = self.dir / "server.pem"
         self.server_key_file = self.dir / "server-key.pem"
         self.signing_key_file = self.dir / "signing-key.pem"
+        self.signing_cert_file = self.dir / "signing-cert.pem"
         self.bundle_file = self.dir / "ca-bundle.pem"
 
     def ensure(self) -> None:
@@ -58,7 +60,29 @@ class Pki:
             self._create_ca_and_server_cert()
         if not self.signing_key_file.exists():
             _write_private(self.signing_key_file, _pem_key(_new_key()))
+            self.signing_cert_file.unlink(missing_ok=True)
+        if not self.signing_cert_file.exists():  # also for a state made before the certificate was
+            self._create_signing_cert()
         self._write_bundle()
+
+    def _create_signing_cert(self) -> None:
+        """A self-signed certificate of the token-signing key, published in the JWKS (x5c) as the
+        identity platform publishes its own (self-signed, CN accounts.accesscontrol.windows.net)."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key = self.signing_key()
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accounts.accesscontrol.windows.net")])
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=5 * 365))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self.signing_cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
     def _create_ca_and_server_cert(self) -> None:
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -123,8 +147,12 @@ class Pki:
     def signing_key(self) -> rsa.RSAPrivateKey:
         return _load_key(self.signing_key_file)
 
+    def signing_certificate(self) -> bytes:
+        """The DER of the token-signing certificate."""
+        cert = x509.load_pem_x509_certificate(self.signing_cert_file.read_bytes())
+        return cert.public_bytes(serialization.Encoding.DER)
+
     def signing_key_id(self) -> str:
-        public = self.signing_key().public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return hashlib.sha256(public).hexdigest()[:27]
+        """The key id the identity platform uses: the certificate's SHA-1 thumbprint, base64url (x5t)."""
+        digest = hashlib.sha1(self.signing_certificate()).digest()  # nosec - a thumbprint, as Entra's x5t
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

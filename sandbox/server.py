@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from . import arm, boundary, gdap_approval, graph, identity, keyvault, partnercenter, testapi
+from . import (arm, boundary, customer_tenant, discovery, gdap_approval, graph, graph_credentials, identity, keyvault,
+               partnercenter, testapi)
 from .context import SERVICES, Sandbox
 from .pki import Pki
 from .seed import apply_seed, load_seed
@@ -22,9 +23,11 @@ from .tokens import TokenIssuer
 from .variables import remove_variables, write_variables
 
 ROUTES = {
-    "login": lambda: gdap_approval.routes() + identity.routes(),  # the admin center's invitation page too
-    "graph": graph.routes,
-    "management": arm.routes,
+    # the published metadata, the endpoints, and the admin center's invitation page
+    "login": lambda: discovery.routes() + gdap_approval.routes() + identity.routes(),
+    # each service's routes and those of the modules that build on it (they import it, never back)
+    "graph": lambda: graph_credentials.routes() + graph.routes() + customer_tenant.graph_routes(),
+    "management": lambda: arm.routes() + customer_tenant.arm_routes(),
     "partner_center": partnercenter.routes,
     "vault": keyvault.routes,
     "test": testapi.routes,
@@ -75,7 +78,8 @@ async def serve(state_dir: Path, port: int, seed_file: str | None, customers: in
         seed_info = apply_seed(store, load_seed(seed_file, customers))
     else:
         seed_info = json.loads(store.get_meta("seed_info"))
-    issuer = TokenIssuer(pki.signing_key(), pki.signing_key_id(), urls["login"], store.now)
+    issuer = TokenIssuer(pki.signing_key(), pki.signing_key_id(), urls["login"], store.now,
+                         certificate=pki.signing_certificate())
     sandbox = Sandbox(store=store, issuer=issuer, urls=urls, vault_resource=vault_resource, seed_info=seed_info,
                       latency_ms=latency_ms, auto_approve=auto_approve)
 

@@ -86,23 +86,6 @@ async def set_faults(request: web.Request) -> web.Response:
     return json_response({"faults": sandbox.faults})
 
 
-async def crafted_response(rule: dict[str, Any], request: web.Request) -> web.StreamResponse | None:
-    """The fault kinds that answer in a service's place, as a hostile or broken server would:
-    echo_form (an OAuth error whose error_description quotes the posted form, as a proxy or a
-    misconfigured endpoint does), body (a canned JSON body: a next-page link that points at
-    itself), redirect (a redirect to another origin)."""
-    if rule.get("echo_form"):
-        posted = await request.text()
-        return json_response({"error": "invalid_request", "error_codes": [9002313],
-                              "error_description": f"AADSTS9002313: Invalid request. Request body: {posted}"},
-                             int(rule.get("status") or 400))
-    if "body" in rule:
-        return json_response(rule["body"], int(rule.get("status") or 200))
-    if rule.get("redirect"):
-        return web.Response(status=int(rule.get("status") or 302), headers={"Location": rule["redirect"]})
-    return None
-
-
 async def counters(request: web.Request) -> web.Response:
     return json_response({"counters": sandbox_of(request).counters})
 

@@ -26,10 +26,12 @@ class TokenError(Exception):
 
 
 class TokenIssuer:
-    def __init__(self, key: rsa.RSAPrivateKey, key_id: str, login_base: str, clock) -> None:
+    def __init__(self, key: rsa.RSAPrivateKey, key_id: str, login_base: str, clock,
+                 certificate: bytes | None = None) -> None:
         self.key = key
         self.public_key = key.public_key()
         self.key_id = key_id
+        self.certificate = certificate  # DER of the signing key's certificate (the JWKS x5c)
         self.login_base = login_base
         self.clock = clock
 
@@ -40,10 +42,17 @@ class TokenIssuer:
     def v1_issuer(tenant_id: str) -> str:
         return f"https://sts.windows.net/{tenant_id}/"
 
-    def jwks(self) -> dict[str, Any]:
+    def jwks(self, extra: dict[str, str] | None = None) -> dict[str, Any]:
+        """The signing keys as the identity platform publishes them: kid = x5t (the certificate's
+        SHA-1 thumbprint), the modulus and exponent, the certificate chain (x5c), and `extra`
+        fields (the v2.0 keys name their issuer and cloud instance)."""
         numbers = self.public_key.public_numbers()
-        return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.key_id, "x5t": self.key_id,
-                          "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}]}
+        key: dict[str, Any] = {"kty": "RSA", "use": "sig", "kid": self.key_id, "x5t": self.key_id,
+                               "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}
+        if self.certificate is not None:
+            key["x5c"] = [base64.b64encode(self.certificate).decode()]
+        key.update(extra or {})
+        return {"keys": [key]}
 
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.key_id, "typ": "JWT"})
