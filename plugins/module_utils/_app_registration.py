@@ -15,12 +15,7 @@ from typing import Any
 from ._catalog import OOB_REDIRECT_URI, PARTNER_CENTER_REDIRECT_URI, normalize_resource_access, sam_required_resource_access
 from ._errors import SecureAppError
 from ._graph import Graph
-
-
-def _parse_time(value: str | None) -> datetime.datetime | None:
-    if not value:
-        return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+from ._times import parse_time
 
 
 def _iso(moment: datetime.datetime) -> str:
@@ -77,7 +72,7 @@ def managed_secrets(app: dict[str, Any], secret_name: str) -> list[dict[str, Any
 def valid_secret(secrets: list[dict[str, Any]], min_days: int) -> dict[str, Any] | None:
     horizon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=min_days)
     for secret in secrets:
-        end = _parse_time(secret.get("endDateTime"))
+        end = parse_time(secret.get("endDateTime"))
         if end is None or end > horizon:
             return secret
     return None

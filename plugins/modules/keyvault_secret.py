@@ -114,11 +114,10 @@ secret:
       type: int
 """
 
-import datetime
-
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault, secret_view
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._times import parse_time
 
 
 def parse_expiry(value: str | None) -> int | None:
@@ -127,13 +126,10 @@ def parse_expiry(value: str | None) -> int | None:
     text = str(value).strip()
     if text.isdigit():
         return int(text)
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_time(text)
+    if moment is None:
         raise SecureAppError(f"expires_on {value!r} is neither Unix seconds nor an ISO 8601 date: give, for example, "
-                             "2027-01-31T00:00:00Z.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
+                             "2027-01-31T00:00:00Z.")
     return int(moment.timestamp())
 
 
