@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 from ._clouds import Cloud
-from ._errors import SecureAppError, with_support_id
-from ._http import HttpClient, follow_pages, json_body, same_origin_link, service_error
+from ._errors import SecureAppError
+from ._http import (HttpClient, StatusHint, StatusHints, checked_response, follow_pages, json_body, same_origin_link,
+                    service_error)
 from ._redact import remember
 
 # After a create, Graph may answer 404 for a moment (replication): reads of a fresh object wait.
@@ -30,29 +31,32 @@ class Graph:
         self.cloud = cloud
         self.headers = {"Authorization": f"Bearer {access_token}"}
 
-    def _call(self, method: str, path: str, action: str, *, expected: tuple[int, ...] = (200,),
-              create_once: bool = False, **kwargs: Any) -> Any:
+    def status_hints(self) -> StatusHints:
+        """What a refusal means for these calls (subclasses add their own)."""
+        return {
+            401: StatusHint(f"Microsoft Graph refused the access token ({{code}}): get a token for {self.cloud.graph} "
+                            "in the partner tenant."),
+            403: StatusHint("permission denied by Microsoft Graph ({code}): sign in as a Global Administrator (or "
+                            "Application Administrator) of the partner tenant, with Application.ReadWrite.All or "
+                            "Directory.AccessAsUser.All."),
+        }
+
+    def _error(self, action: str, response) -> SecureAppError:
+        return service_error(action, response, hints=self.status_hints())
+
+    def _send(self, method: str, path: str, action: str, *, expected: tuple[int, ...] = (200,),
+              missing_ok: bool = False, create_once: bool = False, **kwargs: Any):
+        """The response when its status is expected; None when missing_ok and Graph says 404."""
         url = path if path.startswith("https://") else self.base + path
         response = self.http.request(method, url, headers=self.headers, create_once=create_once, **kwargs)
-        if response.status_code not in expected:
-            raise self._error(action, response)
-        body = json_body(response) if response.content else None
+        return checked_response(response, action, expected=expected, hints=self.status_hints(), missing_ok=missing_ok)
+
+    def _call(self, method: str, path: str, action: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, action, **kwargs)
+        body = json_body(response) if response is not None and response.content else None
         if isinstance(body, dict):
             remember(body.get("secretText"))  # a client secret addPassword created
         return body
-
-    def _error(self, action: str, response) -> SecureAppError:
-        error = service_error(action, response)
-        if response.status_code == 401:
-            error.message = with_support_id(
-                f"Failed to {action}: Microsoft Graph refused the access token ({error.code}): get a token for "
-                f"{self.cloud.graph} in the partner tenant.", error.details)
-        elif response.status_code == 403:
-            error.message = with_support_id(
-                f"Failed to {action}: permission denied by Microsoft Graph ({error.code}): sign in as a Global "
-                "Administrator (or Application Administrator) of the partner tenant, with Application.ReadWrite.All "
-                "or Directory.AccessAsUser.All.", error.details)
-        return error
 
     def _all(self, path: str, action: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         def next_of(page: Any) -> tuple[str, dict[str, str]] | None:
@@ -75,11 +79,9 @@ class Graph:
     def get_application(self, object_id: str) -> dict[str, Any] | None:
         for wait in (0,) + REPLICATION_WAITS:
             time.sleep(wait)
-            response = self.http.request("GET", f"{self.base}/applications/{object_id}", headers=self.headers)
-            if response.status_code == 200:
-                return json_body(response)
-            if response.status_code != 404:
-                raise self._error(f"read application {object_id}", response)
+            found = self._call("GET", f"/applications/{object_id}", f"read application {object_id}", missing_ok=True)
+            if found is not None:
+                return found
         return None
 
     def create_application(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +103,8 @@ class Graph:
                    json=changes)
 
     def delete_application(self, object_id: str) -> None:
-        self._call("DELETE", f"/applications/{object_id}", f"delete application {object_id}", expected=(204, 404))
+        self._call("DELETE", f"/applications/{object_id}", f"delete application {object_id}", expected=(204,),
+                   missing_ok=True)
 
     def add_password(self, object_id: str, display_name: str, end: str | None) -> dict[str, Any]:
         """Add a client secret. Never replayed blindly: a lost answer would leave a secret nobody
@@ -135,15 +138,15 @@ class Graph:
         return found[0] if found else None
 
     def create_service_principal(self, app_id: str) -> dict[str, Any]:
-        response = self.http.request("POST", f"{self.base}/servicePrincipals", headers=self.headers,
-                                     json={"appId": app_id})
+        action = f"create the service principal of {app_id}"
+        response = self._send("POST", "/servicePrincipals", action, expected=(201, 409), json={"appId": app_id})
         if response.status_code == 201:
             return json_body(response)
         if response.status_code == 409:  # created meanwhile (or by a replayed request)
             existing = self.find_service_principal(app_id)
             if existing:
                 return existing
-        raise self._error(f"create the service principal of {app_id}", response)
+        raise self._error(action, response)
 
     # groups -------------------------------------------------------------------------------------
     def find_group(self, display_name: str) -> list[dict[str, Any]]:
@@ -155,21 +158,17 @@ class Graph:
 
     def add_member(self, group_id: str, object_id: str) -> bool:
         """Add; False when it was a member already (Graph answers 400 for that)."""
-        response = self.http.request("POST", f"{self.base}/groups/{group_id}/members/$ref", headers=self.headers,
-                                     json={"@odata.id": f"{self.base}/directoryObjects/{object_id}"})
+        action = f"add {object_id} to group {group_id}"
+        response = self._send("POST", f"/groups/{group_id}/members/$ref", action, expected=(204, 400),
+                              json={"@odata.id": f"{self.base}/directoryObjects/{object_id}"})
         if response.status_code == 204:
             return True
         body = json_body(response) or {}
-        message = (body.get("error") or {}).get("message", "")
-        if response.status_code == 400 and "already exist" in message:
+        message = (body.get("error") or {}).get("message", "") if isinstance(body, dict) else ""
+        if "already exist" in str(message):
             return False
-        raise self._error(f"add {object_id} to group {group_id}", response)
+        raise self._error(action, response)
 
     def remove_member(self, group_id: str, object_id: str) -> bool:
-        response = self.http.request("DELETE", f"{self.base}/groups/{group_id}/members/{object_id}/$ref",
-                                     headers=self.headers)
-        if response.status_code == 204:
-            return True
-        if response.status_code == 404:
-            return False
-        raise self._error(f"remove {object_id} from group {group_id}", response)
+        return self._send("DELETE", f"/groups/{group_id}/members/{object_id}/$ref",
+                          f"remove {object_id} from group {group_id}", expected=(204,), missing_ok=True) is not None

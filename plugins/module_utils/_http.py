@@ -19,7 +19,8 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 from urllib.parse import urljoin, urlparse
 
 from ._errors import MissingLibraryError, SecureAppError, with_support_id
@@ -371,8 +372,29 @@ def json_body(response: "requests.Response") -> Any:
         return None
 
 
-def service_error(action: str, response: "requests.Response") -> SecureAppError:
-    """'Failed to <action>: <the service's code and message>' keeping request ids for support."""
+@dataclass(frozen=True)
+class StatusHint:
+    """What to tell the user instead of the service's own text for one HTTP status: a sentence
+    after 'Failed to <action>: ' (where '{code}' stands for the service's error code), a code of
+    the collection's own when it has one, and, when a status means several things, a test of the
+    error body."""
+
+    sentence: str
+    code: str | None = None
+    when: Callable[[Any], bool] | None = None
+
+
+# status -> one hint or several (the first whose 'when' holds, or that has none, is used).
+StatusHints = Mapping[int, Union[StatusHint, Sequence[StatusHint]]]
+
+
+def service_error(action: str, response: "requests.Response", *, hints: StatusHints | None = None,
+                  missing_ok: bool = False) -> SecureAppError | None:
+    """'Failed to <action>: <the service's code and message>' keeping request ids for support, or
+    the hint given for the status. None when missing_ok and the service says 404: for the caller,
+    something absent is then an answer, not an error."""
+    if missing_ok and response.status_code == 404:
+        return None
     body = json_body(response)
     code, message = None, None
     if isinstance(body, dict):
@@ -383,8 +405,32 @@ def service_error(action: str, response: "requests.Response") -> SecureAppError:
             code, message = str(body.get("code")), body.get("description")
     request_ids = ("request-id", "client-request-id", "MS-RequestId", "MS-CorrelationId", "x-ms-request-id")
     details = {k: response.headers[k] for k in request_ids if k in response.headers}
+    hint = _hint_for(hints or {}, response.status_code, body)
+    if hint is not None:
+        return SecureAppError(with_support_id(f"Failed to {action}: {hint.sentence.replace('{code}', str(code))}", details),
+                              code=hint.code or code, status=response.status_code, details=details)
     text = f"Failed to {action}: HTTP {response.status_code}"
     if code or message:
         text += f" {code or ''} {message or ''}".rstrip()
     return SecureAppError(with_support_id(text.rstrip(".") + ".", details), code=code, status=response.status_code,
                           details=details)
+
+
+def checked_response(response: "requests.Response", action: str, *, expected: tuple[int, ...] = (200,),
+                     hints: StatusHints | None = None, missing_ok: bool = False) -> "requests.Response | None":
+    """The response when its status is expected; None when missing_ok and the service says 404;
+    otherwise the service_error, raised."""
+    if response.status_code in expected:
+        return response
+    error = service_error(action, response, hints=hints, missing_ok=missing_ok)
+    if error is None:
+        return None
+    raise error
+
+
+def _hint_for(hints: StatusHints, status: int, body: Any) -> StatusHint | None:
+    candidates = hints.get(status) or ()
+    for hint in (candidates,) if isinstance(candidates, StatusHint) else candidates:
+        if hint.when is None or hint.when(body):
+            return hint
+    return None

@@ -11,8 +11,9 @@ import uuid
 from typing import Any
 
 from ._clouds import Cloud
-from ._errors import SecureAppError, with_support_id
-from ._http import HttpClient, follow_pages, json_body, same_origin_link, service_error
+from ._errors import SecureAppError
+from ._http import (HttpClient, StatusHint, StatusHints, checked_response, follow_pages, json_body, same_origin_link,
+                    service_error)
 
 CUSTOMER_PAGE_SIZE = 500
 
@@ -25,27 +26,29 @@ class PartnerCenter:
         self.headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json",
                         "MS-CorrelationId": self.correlation_id}
 
-    def _get(self, path: str, action: str, **kwargs: Any) -> Any:
-        headers = dict(self.headers, **kwargs.pop("headers", {}), **{"MS-RequestId": str(uuid.uuid4())})
-        url = same_origin_link(path, self.base) if "://" in path else self.base + path
-        response = self.http.request("GET", url, headers=headers, **kwargs)
-        if response.status_code != 200:
-            raise self._error(action, response)
-        return json_body(response)
+    def status_hints(self) -> StatusHints:
+        """What a refusal means for these calls (subclasses add their own)."""
+        return {401: (
+            StatusHint("Partner Center requires multi-factor authentication, and the refresh token was issued "
+                       "without it: run the consent again with an account that completes MFA.", code="mfa_required",
+                       when=lambda body: isinstance(body, dict) and "MFA" in str(body.get("description", ""))),
+            StatusHint(f"Partner Center refused the access token: use a token for {self.base.rsplit('/v1', 1)[0]} "
+                       "issued in the partner tenant."),
+        )}
 
     def _error(self, action: str, response) -> SecureAppError:
-        error = service_error(action, response)
-        body = json_body(response) or {}
-        if response.status_code == 401 and "MFA" in str(body.get("description", "")):
-            error.message = with_support_id(
-                f"Failed to {action}: Partner Center requires multi-factor authentication, and the refresh token "
-                "was issued without it: run the consent again with an account that completes MFA.", error.details)
-            error.code = "mfa_required"
-        elif response.status_code == 401:
-            error.message = with_support_id(
-                f"Failed to {action}: Partner Center refused the access token: use a token for "
-                f"{self.base.rsplit('/v1', 1)[0]} issued in the partner tenant.", error.details)
-        return error
+        return service_error(action, response, hints=self.status_hints())
+
+    def _send(self, method: str, path: str, action: str, *, expected: tuple[int, ...] = (200,),
+              missing_ok: bool = False, **kwargs: Any):
+        """The response when its status is expected; None when missing_ok and Partner Center says 404."""
+        headers = dict(self.headers, **kwargs.pop("headers", {}), **{"MS-RequestId": str(uuid.uuid4())})
+        url = same_origin_link(path, self.base) if "://" in path else self.base + path
+        response = self.http.request(method, url, headers=headers, **kwargs)
+        return checked_response(response, action, expected=expected, hints=self.status_hints(), missing_ok=missing_ok)
+
+    def _get(self, path: str, action: str, **kwargs: Any) -> Any:
+        return json_body(self._send("GET", path, action, **kwargs))
 
     def organization_profile(self) -> dict[str, Any]:
         return self._get("/profiles/organization", "read the Partner Center organization profile")

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import (
-    HttpClient, same_origin_link, service_error)
+    HttpClient, StatusHint, checked_response, same_origin_link, service_error)
 
 
 class Script(http.server.BaseHTTPRequestHandler):
@@ -316,3 +316,44 @@ def test_the_pool_grows_with_the_concurrency():
     assert client.adapter._pool_maxsize == 4  # noqa: SLF001 - never shrinks
     client.ensure_pool(40)
     assert client.adapter._pool_maxsize == 40  # noqa: SLF001
+
+
+MFA_HINTS = {401: (StatusHint("MFA needed.", code="mfa_required", when=lambda body: "MFA" in str(body)),
+                   StatusHint("token refused ({code}).")),
+             403: StatusHint("no role.", code="forbidden_here")}
+
+
+@pytest.mark.parametrize("status,body,expected,code", [
+    (401, b'{"code": 900, "description": "MFA required"}', "Failed to read it: MFA needed (request id r-9).",
+     "mfa_required"),
+    (401, b'{"error": {"code": "InvalidToken", "message": "m"}}', "Failed to read it: token refused (InvalidToken) "
+     "(request id r-9).", "InvalidToken"),
+    (403, b'{"error": {"code": "Denied", "message": "m"}}', "Failed to read it: no role (request id r-9).",
+     "forbidden_here"),
+    (409, b'{"error": {"code": "Conflict", "message": "Exists."}}', "Failed to read it: HTTP 409 Conflict Exists "
+     "(request id r-9).", "Conflict"),
+])
+def test_a_status_hint_replaces_the_services_sentence_and_keeps_the_support_id(fixed, status, body, expected, code):
+    """Broken by: a hint chosen without its 'when' test, the service's code lost, the id dropped."""
+    fixed.answer = (status, {"request-id": "r-9"}, body)
+    response = HttpClient(retries=0).request("GET", f"http://127.0.0.1:{fixed.server_address[1]}/x")
+    error = service_error("read it", response, hints=MFA_HINTS)
+    assert (error.message, error.code, error.status, error.details) == (expected, code, status, {"request-id": "r-9"})
+
+
+@pytest.mark.parametrize("missing_ok", [True, False])
+def test_missing_is_an_answer_only_when_the_caller_says_so(fixed, missing_ok):
+    """Broken by: missing_ok ignored, or applied to every status."""
+    base = f"http://127.0.0.1:{fixed.server_address[1]}/x"
+    client = HttpClient(retries=0)
+    fixed.answer = (404, {}, b'{"error": {"code": "NotFound", "message": "No such thing."}}')
+    if missing_ok:
+        assert service_error("read it", client.request("GET", base), missing_ok=True) is None
+        assert checked_response(client.request("GET", base), "read it", missing_ok=True) is None
+    else:
+        with pytest.raises(SecureAppError, match=r"^Failed to read it: HTTP 404 NotFound No such thing\.$"):
+            checked_response(client.request("GET", base), "read it")
+    fixed.answer = (400, {}, b"{}")
+    assert service_error("read it", client.request("GET", base), missing_ok=missing_ok).status == 400
+    fixed.answer = (204, {}, b"")
+    assert checked_response(client.request("GET", base), "read it", expected=(204,)).status_code == 204
