@@ -35,10 +35,24 @@ def check_tenant(value: Any, option: str = "tenant_id") -> str:
     would then be filed under this name."""
     text = value.strip() if isinstance(value, str) else ""
     if not (GUID.fullmatch(text) or DOMAIN.fullmatch(text)):
-        shown = text if text.isprintable() and len(text) <= 80 else "the value given"
-        raise SecureAppError(f"{option} {shown!r} is not a tenant: give the tenant's id (a GUID) or a verified "
-                             "domain such as contoso.onmicrosoft.com.", code="invalid_tenant")
+        raise SecureAppError(f"{option} {shown_value(text)!r} is not a tenant: give the tenant's id (a GUID) or a "
+                             "verified domain such as contoso.onmicrosoft.com.", code="invalid_tenant")
     return text
+
+
+def check_guid(value: Any, option: str, what: str) -> str:
+    """A GUID (an application or tenant id that goes into a URL path), stripped; what says what
+    to give instead, such as "the customer's tenant id"."""
+    text = str(value).strip()
+    if not is_guid(text):
+        raise SecureAppError(f"{option} {shown_value(text)!r} is not a GUID: give {what}.", code="invalid_id")
+    return text
+
+
+def shown_value(text: str) -> str:
+    """A refused value as a message may show it: itself when short and printable, else a stand-in
+    (a line break or a pasted token must not reach the output)."""
+    return text if text.isprintable() and len(text) <= 80 else "the value given"
 
 
 def is_guid(value: str) -> bool:

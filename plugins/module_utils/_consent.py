@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from ._clouds import is_guid
+from ._clouds import is_guid, shown_value
 from ._context import Context
 from ._errors import SecureAppError
 from ._identity import TokenResult
@@ -37,7 +37,7 @@ def _flow_file(state_dir: str, client_id: str, tenant: str) -> str:
     """The pending sign-in's file. client_id must be a GUID and the tenant was checked already, so
     neither can lead the path out of the state directory."""
     if not is_guid(client_id):
-        raise SecureAppError(f"client_id {client_id!r} is not an application id: give the app's id (a GUID).",
+        raise SecureAppError(f"client_id {shown_value(client_id)!r} is not an application id: give the app's id (a GUID).",
                              code="invalid_client_id")
     safe_tenant = "".join(c if c.isalnum() or c in "-." else "_" for c in tenant)
     return os.path.join(os.path.expanduser(state_dir), f"consent-{client_id.lower()}-{safe_tenant}.json")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import CLOUDS, resolve_cloud
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import CLOUDS, check_guid, resolve_cloud
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 
 SANDBOX = {"login": "https://127.0.0.1:1001", "graph": "https://127.0.0.1:1002", "resource_manager":
@@ -120,3 +120,21 @@ def test_a_tenant_sentence_hides_what_cannot_be_shown():
     assert caught.value.code == "invalid_tenant"
     with pytest.raises(SecureAppError, match="'the value given' is not a tenant"):
         resolve_cloud(None).authority("x\ny")
+
+
+GUID_VALUE = "aaaaaaaa-1111-4111-8111-111111111111"
+
+
+@pytest.mark.parametrize("value,shown", [("../customers", "'../customers'"), ("", "''"),
+                                         (GUID_VALUE + "\n/..", "'the value given'"), ("x" * 81, "'the value given'"),
+                                         (GUID_VALUE[:-1], repr(GUID_VALUE[:-1]))])
+def test_a_guid_check_shows_the_value_only_when_it_is_safe_to(value, shown):
+    """Broken by: the GUID check's own cleaning (a line break or a pasted token shown)."""
+    with pytest.raises(SecureAppError) as caught:
+        check_guid(value, "customer_tenants entry", "the customer's tenant id")
+    assert caught.value.message == f"customer_tenants entry {shown} is not a GUID: give the customer's tenant id."
+    assert caught.value.code == "invalid_id"
+
+
+def test_a_guid_is_returned_stripped():
+    assert check_guid(f" {GUID_VALUE.upper()}\n", "application_id", "the SAM app's id") == GUID_VALUE.upper()
