@@ -3,29 +3,29 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
-Key Vault secrets through azure-keyvault-secrets, over the run's one HTTP session. Credentials:
-an access token given by the caller, a service principal, or azure-identity's non-interactive
-chain (environment, managed identity, Azure CLI)."""
+Key Vault secrets through azure-keyvault-secrets, over the run's one HTTP session, with the
+credential _vault_credentials selects (an access token, the SAM app's refresh token, a service
+principal, or azure-identity's non-interactive chain)."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import re
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urljoin, urlparse
 
 from ._clouds import Cloud, check_origin_url
 from ._errors import MissingLibraryError, SecureAppError, unexpected_error_sentence, with_support_id
 from ._http import ForeignRedirect, HttpClient, RetryWaitExceeded, redirect_sentence
 from ._redact import remember
+from ._vault_credentials import VaultCredentialSettings, select_vault_credential
 
 try:
-    from azure.core.credentials import AccessToken
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
                                        ResourceNotFoundError, ServiceRequestError)
     from azure.core.pipeline.transport import RequestsTransport
-    from azure.identity import ClientSecretCredential, CredentialUnavailableError, DefaultAzureCredential
+    from azure.identity import CredentialUnavailableError
     from azure.keyvault.secrets import SecretClient
 except ImportError:
     HAS_AZURE = False
@@ -41,8 +41,6 @@ KEYVAULT_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "vault_client_id": {"type": "str"},
     "vault_client_secret": {"type": "str", "no_log": True},
 }
-# What Automation Platform's built-in Azure Resource Manager credential injects (service principal).
-AWX_AZURE_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_TENANT")
 
 
 def require_azure() -> None:
@@ -82,17 +80,6 @@ def _request_id(exc: Any) -> str | None:
     return headers.get("x-ms-request-id")
 
 
-class _GivenToken:
-    """A credential for an access token the caller already has (azure-identity has none)."""
-
-    def __init__(self, token: str, expires_on: int | None) -> None:
-        self._token = token
-        self._expires_on = int(expires_on or (datetime.datetime.now().timestamp() + 3000))
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> "AccessToken":
-        return AccessToken(self._token, self._expires_on)
-
-
 def _epoch(value: datetime.datetime | None) -> int | None:
     return int(value.timestamp()) if value else None
 
@@ -115,7 +102,8 @@ class KeyVault:
     def __init__(self, http: HttpClient, cloud: Cloud, vault_url: str, *, access_token: str | None = None,
                  access_token_expires_on: int | None = None, tenant_id: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
-                 environment: dict[str, str] | None = None, sam_secret_given: bool = False) -> None:
+                 environment: dict[str, str] | None = None, sam_secret_given: bool = False,
+                 exchange_refresh_token: Callable[[], tuple[str, int | None]] | None = None) -> None:
         require_azure()
         self.vault_url = check_origin_url("vault_url", vault_url, "https://NAME.vault.azure.net (or your cloud's "
                                           "vault suffix)")
@@ -129,34 +117,12 @@ class KeyVault:
         environment = os.environ if environment is None else environment
         remember(access_token, client_secret, environment.get("AZURE_SECRET"), environment.get("AZURE_CLIENT_SECRET"))
         self.sam_secret_given = sam_secret_given
-        if access_token:
-            credential = _GivenToken(access_token, access_token_expires_on)
-            self.credential_kind = "the access token given, or the one the refresh token gave"
-        elif client_secret:
-            if not (tenant_id and client_id):
-                raise SecureAppError("A Key Vault client secret (vault_client_secret) needs vault_tenant_id and "
-                                     "vault_client_id as well.")
-            credential = ClientSecretCredential(tenant_id, client_id, client_secret, **identity_options)
-            self.credential_kind = f"the service principal {client_id} (vault_client_id)"
-        elif all(environment.get(name) for name in AWX_AZURE_VARIABLES) and not environment.get("AZURE_CLIENT_SECRET"):
-            # Automation Platform's Azure credential names the secret and tenant its own way.
-            credential = ClientSecretCredential(environment["AZURE_TENANT"], environment["AZURE_CLIENT_ID"],
-                                                environment["AZURE_SECRET"], **identity_options)
-            self.credential_kind = (f"the service principal {environment['AZURE_CLIENT_ID']} of Automation Platform's "
-                                    "Azure credential (AZURE_CLIENT_ID, AZURE_TENANT, AZURE_SECRET)")
-        else:
-            # azure-identity's own chain (environment, workload identity, managed identity, with a
-            # user-assigned one named by AZURE_CLIENT_ID, Azure CLI, ...), never an interactive one.
-            try:
-                credential = DefaultAzureCredential(exclude_interactive_browser_credential=True, **identity_options)
-            except ValueError:  # its checks of the AZURE_* variables; the text is not quoted
-                raise SecureAppError(
-                    "azure-identity refused the Key Vault credential settings of the environment (an empty or "
-                    "malformed AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, certificate or federated token "
-                    "variable): correct or unset them, or give vault_tenant_id, vault_client_id and "
-                    "vault_client_secret.", code="invalid_environment") from None
-            self.credential_kind = ("azure-identity's DefaultAzureCredential (environment, workload or managed "
-                                    "identity, Azure CLI)")
+        chosen = select_vault_credential(VaultCredentialSettings(
+            access_token=access_token, access_token_expires_on=access_token_expires_on,
+            exchange_refresh_token=exchange_refresh_token, tenant_id=tenant_id, client_id=client_id,
+            client_secret=client_secret, environment=environment),
+            identity_options)
+        credential, self.credential_kind = chosen.credential, chosen.kind
         # Retries are the session's (one policy for every call), so azure-core does not add its own.
         # A redirect is never followed: another origin's answer is not the vault's (see _fail).
         self.client = SecretClient(self.vault_url, credential, transport=self._transport(), retry_total=0,
@@ -170,12 +136,14 @@ class KeyVault:
         azure-identity's DefaultAzureCredential. tenant_id, client_id and client_secret alone are
         the SAM app's and never the vault's identity."""
         option = context.option
-        access_token, expires_on = option("access_token"), None
-        if not access_token and option("client_id") and option("refresh_token"):
+
+        def exchange() -> tuple[str, int | None]:
             exchanged = context.token_result("keyvault", f"use the vault {option('vault_url')}")
-            access_token, expires_on = exchanged.access_token, exchanged.expires_on
-        return cls(context.http, context.cloud, option("vault_url"), access_token=access_token,
-                   access_token_expires_on=expires_on, tenant_id=option("vault_tenant_id"),
+            return exchanged.access_token, exchanged.expires_on
+
+        return cls(context.http, context.cloud, option("vault_url"), access_token=option("access_token"),
+                   exchange_refresh_token=exchange if option("client_id") and option("refresh_token") else None,
+                   tenant_id=option("vault_tenant_id"),
                    client_id=option("vault_client_id"), client_secret=option("vault_client_secret"),
                    sam_secret_given=bool(option("client_secret")) and not option("refresh_token"))
 

@@ -358,7 +358,7 @@ def test_update_without_expiry_and_a_given_token_without_expiry(world, http):
     kv.update_properties(secret_name, made.properties.version, content_type="x", tags=None, expires_on=None)
     view = secret_view(kv.get(secret_name), with_value=False)
     assert view["content_type"] == "x" and view["expires_on"] == 1893456000 and view["tags"] == {"a": "b"}
-    from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import _GivenToken
+    from ansible_collections.partnercenter.secure_app.plugins.module_utils._vault_credentials import GivenToken as _GivenToken
     import time as clock
     token = _GivenToken("t", None).get_token("scope")
     assert token.token == "t" and clock.time() + 2900 < token.expires_on < clock.time() + 3100
