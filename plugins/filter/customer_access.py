@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap import assess
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import assess
 
 STATUS_ORDER = ("unreachable", "needs_consent", "expiring", "reachable")
 

@@ -9,13 +9,12 @@ lookup of the same name both call exchange()."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ._clouds import check_tenant, is_guid
 from ._context import Context
 from ._errors import SecureAppError
+from ._fanout import Progress, customer_entry, fan_out, raise_for_failed_customers
 
 RESOURCES = ("partner_center", "graph", "azure", "keyvault", "aad_graph")
 
@@ -44,7 +43,7 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
              resources: list[str] | None = None, scopes: list[str] | None = None,
              customer_tenants: list[str] | None = None, concurrency: int = 8,
              fail_on_customer_error: bool = False,
-             progress: Callable[[int, int, int], None] | None = None,
+             progress: Progress | None = None,
              customer_resources: list[str] | None = None,
              before_customers: Callable[[dict[str, Any]], list[str] | None] | None = None) -> dict[str, Any]:
     """Partner tenant first, then the customers concurrently. progress(done, failed, total) is
@@ -76,39 +75,19 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
             customer_tenants = [check_tenant(customer, "customer tenant") for customer in found]
     customer_pairs = pairs if customer_resources is None else requested_scopes(context, customer_resources, None)
 
-    def one_customer(customer: str) -> dict[str, Any]:
-        entry: dict[str, Any] = {"tenant_id": customer, "tokens": {}, "error": None, "error_code": None,
-                                 "error_resource": None}
-        try:
-            for name, scope in customer_pairs:
-                entry["error_resource"] = name
-                result = identity.refresh_in_customer(client_id, client_secret, tenant, customer,
-                                                      latest_refresh_token, [scope])
-                check_issued_in(result.tenant_id, customer, partner_tenant_id)
-                entry["tokens"][name] = result.public()
-            entry["error_resource"] = None
-        except SecureAppError as error:
-            entry.update(tokens={}, error=error.message, error_code=error.code)
-        return entry
+    def fill(entry: dict[str, Any]) -> None:
+        customer, issued = entry["tenant_id"], {}
+        for name, scope in customer_pairs:
+            entry["error_resource"] = name
+            result = identity.refresh_in_customer(client_id, client_secret, tenant, customer,
+                                                  latest_refresh_token, [scope])
+            check_issued_in(result.tenant_id, customer, partner_tenant_id)
+            issued[name] = result.public()
+        entry.update(tokens=issued, error_resource=None)
 
-    customers: list[dict[str, Any]] = []
-    if customer_tenants:
-        workers = max(1, min(concurrency, len(customer_tenants)))
-        context.http.ensure_pool(workers)
-        progress = progress or (lambda done, failed, total: None)
-        done, failed_so_far, lock = 0, 0, threading.Lock()
-
-        def counted(customer: str) -> dict[str, Any]:
-            nonlocal done, failed_so_far
-            entry = one_customer(customer)
-            with lock:
-                done += 1
-                failed_so_far += bool(entry["error"])
-                progress(done, failed_so_far, len(customer_tenants))
-            return entry
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            customers = list(pool.map(counted, customer_tenants))
+    customers = fan_out(context.http, customer_tenants,
+                        lambda customer: customer_entry(customer, fill, tokens={}, error_resource=None),
+                        concurrency, progress=progress)
     cloud = context.cloud
     endpoints = {"name": cloud.name, "login": cloud.login, "graph": cloud.graph,
                  "resource_manager": cloud.resource_manager, "partner_center": cloud.partner_center}
@@ -119,14 +98,10 @@ def exchange(context: Context, *, client_id: str, client_secret: str | None, ten
               "customer_tokens": {c["tenant_id"]: c["tokens"] for c in customers if not c["error"]},
               "customer_errors": [{"tenant_id": c["tenant_id"], "error": c["error"], "error_code": c["error_code"],
                                    "resource": c["error_resource"]} for c in customers if c["error"]]}
-    failed = [c for c in customers if c["error"]]
-    if failed and fail_on_customer_error:
+    if fail_on_customer_error:
         # The partner exchange has rotated the refresh token: the failure carries the result, so
         # the newest refresh token still reaches the caller, who must store it.
-        first = failed[0]
-        raise SecureAppError(f"{len(failed)} of {len(customers)} customer tenants gave no token; first, "
-                             f"{first['tenant_id']}: {first['error']}", code=first["error_code"],
-                             secret_result=result)
+        raise_for_failed_customers(customers, "customer tenants gave no token", secret_result=result)
     return result
 
 

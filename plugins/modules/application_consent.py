@@ -150,20 +150,12 @@ failed_customers:
   sample: 0
 """
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import is_guid
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import check_guid
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap import (
-    DEFAULT_GRANTS, Consents, apply_consent, check_grants, fan_out)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._fanout import fan_out, raise_for_failed_customers
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_consents import (
+    DEFAULT_GRANTS, Consents, apply_consent, check_grants)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
-
-
-def require_guid(value: str, option: str, what: str) -> str:
-    """A GUID, since it goes into a Partner Center URL path."""
-    text = str(value).strip()
-    if not is_guid(text):
-        shown = text if text.isprintable() and len(text) <= 80 else "the value given"
-        raise SecureAppError(f"{option} {shown!r} is not a GUID: give {what}.", code="invalid_id")
-    return text
 
 
 def run(module: SecureAppModule) -> dict:
@@ -172,8 +164,8 @@ def run(module: SecureAppModule) -> dict:
     application_id = params["application_id"] or params["client_id"]
     if not application_id:
         raise SecureAppError("application_id is required (or client_id): give the SAM app's id.")
-    application_id = require_guid(application_id, "application_id", "the SAM app's id")
-    customers = [require_guid(customer, "customer_tenants entry", "the customer's tenant id")
+    application_id = check_guid(application_id, "application_id", "the SAM app's id")
+    customers = [check_guid(customer, "customer_tenants entry", "the customer's tenant id")
                  for customer in params["customer_tenants"]]
     grants = check_grants(params["grants"] if params["grants"] is not None else list(DEFAULT_GRANTS))
     consents = Consents(context.http, context.cloud, context.token("partner_center", "manage application consents"))
@@ -184,15 +176,12 @@ def run(module: SecureAppModule) -> dict:
                              grants=grants, present=present, check_mode=module.check_mode)
 
     entries = fan_out(context.http, customers, one, max(1, params["concurrency"]))
-    failed = [entry for entry in entries if entry["error"]]
     result = {"changed": any(entry["changed"] for entry in entries), "customers": entries,
-              "failed_customers": len(failed),
+              "failed_customers": sum(1 for entry in entries if entry["error"]),
               "diff": {"before": {e["tenant_id"]: e["before"] for e in entries if e["changed"]},
                        "after": {e["tenant_id"]: e["after"] for e in entries if e["changed"]}}}
-    if failed and params["fail_on_customer_error"]:
-        raise SecureAppError(f"{len(failed)} of {len(entries)} customers gave an error; first, "
-                             f"{failed[0]['tenant_id']}: {failed[0]['error']}", code=failed[0]["error_code"],
-                             details={"customers": entries})
+    if params["fail_on_customer_error"]:
+        raise_for_failed_customers(entries, "customers gave an error", details={"customers": entries})
     return result
 
 

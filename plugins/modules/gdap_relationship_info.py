@@ -149,7 +149,7 @@ my_groups:
 """
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import check_tenant
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap import read_relationships
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_relationships import read_relationships
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 

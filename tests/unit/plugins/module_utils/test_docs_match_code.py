@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils import _catalog, _gdap
+from ansible_collections.partnercenter.secure_app.plugins.module_utils import _catalog, _gdap_roles
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import CLOUDS
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import (
     AADSTS_EXPLANATIONS, CUSTOMER_EXPLANATIONS)
@@ -39,6 +39,6 @@ def test_every_cloud_is_documented(name):
 
 @pytest.mark.parametrize("value", sorted({v for k, v in vars(_catalog).items() if k.isupper() and isinstance(v, str)
                                           and k.endswith(("_ID", "_ALL", "_IMPERSONATION", "_ROLE"))}
-                                         | set(_gdap.CONSENT_ROLE_IDS)))
+                                         | set(_gdap_roles.CONSENT_ROLE_IDS)))
 def test_every_well_known_id_is_documented(value):
     assert f"``{value}``" in flat("reference.rst")

@@ -8,9 +8,13 @@ import datetime
 import pytest
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap import (
-    CLOUD_APPLICATION_ADMINISTRATOR, DEFAULT_GRANTS, apply_consent, assess, check_grants, normalize_grants,
-    parse_time, relationship_view, role_name)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_consents import (
+    DEFAULT_GRANTS, apply_consent, check_grants, normalize_grants)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_relationships import relationship_view
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_roles import (
+    CLOUD_APPLICATION_ADMINISTRATOR, role_name)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import assess
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._times import parse_time
 
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.timezone.utc)
 CUSTOMER = {"tenant_id": "c1", "name": "Contoso"}
