@@ -19,10 +19,12 @@ from typing import Any, Callable
 
 from ._context import COMMON_ARGUMENT_SPEC, Context
 from ._errors import SecureAppError
-from ._gdap import USABLE_STATUSES, Relationships
+from ._gdap_relationships import Relationships
+from ._gdap_verdict import USABLE_STATUSES
 from ._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault
 from ._partnercenter import PartnerCenter
 from ._redact import remember
+from ._times import parse_time
 from ._tokens import RESOURCES, exchange
 
 DEFAULT_SECRET_NAMES = {"app_id": "sam-app-id", "tenant_id": "sam-tenant-id",
@@ -108,15 +110,9 @@ def store_rotated(vault: KeyVault, name: str, stored: StoredSam, rotated: str, n
 
 
 def _utc(value: Any) -> datetime.datetime | None:
-    """A tag that is a UTC time (ISO 8601, seconds; fractions ignored), or None: a tag stored by
-    hand that is not one is ignored, never a failure."""
-    text = str(value or "")
-    if not _UTC_TIME.match(text):
-        return None
-    try:
-        return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
+    """A tag that is a UTC time (ISO 8601 with its time of day), or None: a tag stored by hand that
+    is not one is ignored, never a failure."""
+    return parse_time(value) if _UTC_TIME.match(str(value or "")) else None
 
 
 def lifecycle(stored: StoredSam, now: datetime.datetime) -> dict[str, Any]:
