@@ -12,7 +12,7 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_con
     DEFAULT_GRANTS, apply_consent, check_grants, normalize_grants)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_relationships import relationship_view
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_roles import (
-    CLOUD_APPLICATION_ADMINISTRATOR, role_name)
+    CLOUD_APPLICATION_ADMINISTRATOR, ROLE_NAMES, role_name)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import assess
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._times import parse_time
 
@@ -234,3 +234,155 @@ def test_apply_consent_error_is_per_customer():
     entry = apply_consent(Consents(fail="Refused."), "c1", application_id="app", display_name=None, grants=GRANTS,
                           present=True, check_mode=False)
     assert (entry["changed"], entry["error"], entry["error_code"]) == (False, "Refused.", "consent_forbidden")
+
+
+# Every value of each decision table ---------------------------------------------------------------
+# Graph's delegatedAdminRelationshipStatus, each with what the verdict must make of it.
+RELATIONSHIP_STATUSES = {
+    "active": "usable", "expiring": "usable",
+    "expired": "ended", "terminated": "ended", "terminating": "ended", "terminationRequested": "ended",
+    "activating": "not_yet", "approvalPending": "not_yet", "approved": "not_yet", "created": "not_yet",
+    "unknownFutureValue": "not_yet",
+}
+# delegatedAdminAccessAssignmentStatus: only an active assignment gives its roles.
+ASSIGNMENT_STATUSES = {"active": True, "pending": False, "deleting": False, "deleted": False, "error": False,
+                       "unknownFutureValue": False}
+
+
+@pytest.mark.parametrize("status", sorted(RELATIONSHIP_STATUSES))
+def test_every_relationship_status(status):
+    """Broken by: a status moved between usable, ended and not yet active (USABLE_STATUSES or the
+    ended list), which would send a partner to renew a live relationship or trust a dead one."""
+    row = verdict([relationship(status=status, end="2027-06-01T00:00:00Z")], consent={"consented": True})
+    kind = RELATIONSHIP_STATUSES[status]
+    if kind == "usable":
+        assert (row["status"], row["relationship"], row["sentence"]) == ("reachable", "GDAP active", "")
+        assert row["covered"] is True and row["can_consent"] is True
+        return
+    assert (row["status"], row["relationship"], row["covered"]) == ("unreachable", f"GDAP {status}", False)
+    if kind == "ended":
+        assert row["sentence"] == (f"GDAP relationship 'SAM access' ended 2027-06-01 ({status}): renew it in "
+                                   "Partner Center (a new relationship request the customer approves).")
+    else:
+        assert row["sentence"] == (f"GDAP relationship 'SAM access' is {status}, not active: it gives access once "
+                                   "the customer approves it and it is active.")
+
+
+def test_an_ended_relationship_without_an_end_date_says_already():
+    row = verdict([relationship(status="terminated", end=None)])
+    assert row["sentence"].startswith("GDAP relationship 'SAM access' ended already (terminated): renew it")
+    assert (row["end_date"], row["days_left"]) == (None, None)
+
+
+@pytest.mark.parametrize("status", sorted(ASSIGNMENT_STATUSES))
+def test_every_assignment_status(status):
+    """Broken by: an assignment that is not active counted as covering the service account."""
+    row = verdict([relationship(assignment_status=status)], consent={"consented": True})
+    covers = ASSIGNMENT_STATUSES[status]
+    assert row["covered"] is covers and row["can_consent"] is covers
+    assert row["status"] == ("reachable" if covers else "unreachable")
+    assert row["roles"] == (["Cloud Application Administrator"] if covers else [])
+
+
+@pytest.mark.parametrize("role_id", sorted(ROLE_NAMES))
+def test_every_role_can_consent_or_not(role_id):
+    """Broken by: a role added to or dropped from CONSENT_ROLE_IDS. Only Global Administrator,
+    Privileged Role Administrator and Cloud Application Administrator may grant the consent."""
+    can = ROLE_NAMES[role_id] in ("Global Administrator", "Privileged Role Administrator",
+                                   "Cloud Application Administrator")
+    row = verdict([relationship(roles=(role_id,))], consent={"consented": False}, token_error="AADSTS65001")
+    name = ROLE_NAMES[role_id]
+    assert row["can_consent"] is can and row["roles"] == [name]
+    if can:
+        assert row["status"] == "needs_consent"
+        assert f"the service account's roles ({name}) can grant it" in row["sentence"]
+    else:
+        assert row["status"] == "unreachable"
+        assert f"the service account's roles ({name}) cannot grant it" in row["sentence"]
+
+
+def test_a_role_id_is_matched_without_regard_to_case():
+    assert role_name(CLOUD_APPLICATION_ADMINISTRATOR.upper()) == "Cloud Application Administrator"
+
+
+def test_the_roles_of_every_covering_assignment_count_and_no_role_is_named_as_such():
+    """Two covering assignments: their roles together; a relationship whose assignments give no
+    role says 'no role'."""
+    both = relationship(roles=(HELPDESK,))
+    both["access_assignments"].append({"id": "a2", "status": "active", "group_id": "g2", "includes_me": True,
+                                       "roles": [{"id": CLOUD_APPLICATION_ADMINISTRATOR,
+                                                  "name": "Cloud Application Administrator"}]})
+    row = verdict([both], consent={"consented": False}, token_error="AADSTS65001")
+    assert row["roles"] == ["Cloud Application Administrator", "Helpdesk Administrator"] and row["can_consent"]
+    empty = verdict([relationship(roles=())], consent={"consented": False}, token_error="AADSTS65001")
+    assert "roles (no role) cannot grant it" in empty["sentence"]
+
+
+@pytest.mark.parametrize("warning_days", [1, 30, 60])
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_both_sides_of_the_expiry_warning(warning_days, offset):
+    """Broken by: <= instead of <, or any other threshold than warning_days: days_left one below
+    the threshold warns, at it and above it does not."""
+    days = warning_days + offset
+    end = (NOW + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    row = verdict([relationship(end=end)], consent={"consented": True}, warning_days=warning_days)
+    assert row["days_left"] == days
+    assert row["status"] == ("expiring" if offset < 0 else "reachable")
+    assert row["relationship"] == ("GDAP expiring" if offset < 0 else "GDAP active")
+
+
+@pytest.mark.parametrize("left, days", [(datetime.timedelta(days=30), 30),
+                                        (datetime.timedelta(days=29, seconds=1), 30),
+                                        (datetime.timedelta(days=30, seconds=1), 31),
+                                        (datetime.timedelta(seconds=1), 1),
+                                        (datetime.timedelta(0), 0),
+                                        (-datetime.timedelta(hours=23), 0)])
+def test_days_left_round_up_to_whole_days(left, days):
+    """Broken by: floor or round instead of ceil (a relationship ending in 29 days and 1 second has
+    30 days left)."""
+    end = (NOW + left).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert verdict([relationship(end=end)], consent={"consented": True})["days_left"] == days
+
+
+@pytest.mark.parametrize("delegated_access, token_error, status, relationship_kind", [
+    (True, None, "reachable", "DAP"), (True, "boom.", "unreachable", "DAP"),
+    (None, None, "reachable", "DAP"), (None, "boom.", "unreachable", "none"),
+    (False, None, "unreachable", "none"), (False, "boom.", "unreachable", "none"),
+])
+def test_every_value_of_the_dap_table(delegated_access, token_error, status, relationship_kind):
+    """Broken by: DAP assumed where Partner Center said none, or a DAP customer without a token
+    called reachable."""
+    row = verdict([], delegated_access=delegated_access, token_error=token_error)
+    assert (row["status"], row["relationship"]) == (status, relationship_kind)
+    if relationship_kind == "none":
+        assert row["sentence"].startswith("No GDAP relationship with this customer")
+    elif token_error:
+        assert row["sentence"] == "DAP gave no token: boom."
+
+
+@pytest.mark.parametrize("consent, token_error, status, words", [
+    ({"consented": False}, "AADSTS65001", "needs_consent", "is not consented in this customer; the service"),
+    (None, "App x (AADSTS65001).", "needs_consent", "is not consented in this customer; the service"),
+    (None, "AADSTS50020", "unreachable", "No token although"),
+    ({"consented": True}, "AADSTS65001", "unreachable", "No token although"),
+    ({"consented": False, "error": "Partner Center said no."}, "AADSTS65001", "unreachable",
+     "Partner Center said no."),
+    ({"consented": True, "error": "Partner Center said no."}, "AADSTS65001", "unreachable",
+     "Partner Center said no."),
+    ({"consented": True, "granted": True}, None, "reachable", "granted in this run"),
+])
+def test_every_value_of_the_consent_table(consent, token_error, status, words):
+    """Broken by: a consent error hidden behind the token's sentence, or a consent Partner Center
+    holds called missing."""
+    row = verdict([relationship()], consent=consent, token_error=token_error)
+    assert row["status"] == status and words in row["sentence"]
+
+
+def test_ranking_prefers_covering_then_usable_then_latest_end_in_any_input_order():
+    covering = relationship(name="covering", end="2027-01-01T00:00:00Z")
+    usable = relationship(name="usable", includes_me=False, end="2029-01-01T00:00:00Z")
+    ended = relationship(name="ended", status="expired", end="2030-01-01T00:00:00Z")
+    for order in ([covering, usable, ended], [ended, usable, covering], [usable, ended, covering]):
+        assert verdict(order)["relationship_name"] == "covering"
+    for order in ([usable, ended], [ended, usable]):
+        assert verdict(order)["relationship_name"] == "usable"
