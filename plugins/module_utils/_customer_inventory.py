@@ -17,30 +17,16 @@ from typing import Any
 
 from ._clouds import Cloud
 from ._errors import SecureAppError
-from ._gdap import USABLE_STATUSES, Consents, Relationships, fan_out, relationship_view
+from ._fanout import fan_out
+from ._gdap_consents import Consents
+from ._gdap_relationships import Relationships, relationship_view
+from ._gdap_verdict import ENDED_STATUSES, USABLE_STATUSES, covering_assignments, deciding_relationship
 from ._http import HttpClient
 from ._partnercenter import PartnerCenter
+from ._times import parse_time
 
-ENDED_STATUSES = ("expired", "terminated", "terminating", "terminationRequested")
 # Every situation a customer can be in, in the order the groups are listed.
 SITUATIONS = ("gdap_active", "gdap_expiring", "gdap_pending", "gdap_ended", "dap", "no_relationship")
-
-
-def _parse_time(value: Any) -> datetime.datetime | None:
-    try:
-        return datetime.datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-
-
-def _deciding(relationships: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The relationship that decides: a usable one that covers the service account, then any
-    usable one, then the one that ends (or ended) last."""
-    def rank(view: dict[str, Any]) -> tuple:
-        usable = view.get("status") in USABLE_STATUSES
-        covered = any(a.get("status") == "active" and a.get("includes_me") for a in view.get("access_assignments") or [])
-        return (usable and covered, usable, str(view.get("end_date") or ""))
-    return max(relationships, key=rank) if relationships else None
 
 
 def gdap_situation(relationships: list[dict[str, Any]], delegated_access: bool, *, details: bool,
@@ -48,14 +34,14 @@ def gdap_situation(relationships: list[dict[str, Any]], delegated_access: bool, 
     """What the inventory says of one customer's GDAP: the deciding relationship, its status,
     end and roles, the situation (one of SITUATIONS) and, with details, whether an assignment
     covers the service account and the SAM app is consented."""
-    chosen = _deciding(relationships)
+    chosen = deciding_relationship(relationships)
     situation: dict[str, Any] = {"situation": "dap" if delegated_access else "no_relationship",
                                  "relationship_id": None, "relationship_name": None, "status": None,
                                  "end_date": None, "days_left": None, "roles": [], "covered": None,
                                  "consented": consented if details else None}
     if chosen is None:
         return situation
-    end = _parse_time(chosen.get("end_date"))
+    end = parse_time(chosen.get("end_date"))
     status = chosen.get("status") or "unknown"
     days_left = math.ceil((end - now).total_seconds() / 86400) if end else None
     if status in USABLE_STATUSES:
@@ -67,7 +53,7 @@ def gdap_situation(relationships: list[dict[str, Any]], delegated_access: bool, 
         name = "gdap_pending"
     roles = chosen.get("roles") or []
     if details and status in USABLE_STATUSES:  # assignments are read for usable relationships only
-        covering = [a for a in chosen.get("access_assignments") or [] if a.get("status") == "active" and a.get("includes_me")]
+        covering = covering_assignments(chosen)
         granted = {role["id"]: role["name"] for assignment in covering for role in assignment.get("roles") or []}
         situation["covered"] = bool(covering)
         roles = [{"id": role_id, "name": role_name} for role_id, role_name in sorted(granted.items(), key=lambda r: r[1])]

@@ -18,9 +18,11 @@ from ._times import parse_time
 
 # 'expiring' is still active: the relationship ends soon.
 USABLE_STATUSES = ("active", "expiring")
+# Statuses of a relationship that gives no access any more (the others wait for the customer).
+ENDED_STATUSES = ("expired", "terminated", "terminating", "terminationRequested")
 
 
-def _best_relationship(relationships: list[dict[str, Any]]) -> dict[str, Any] | None:
+def deciding_relationship(relationships: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The relationship that decides: a usable one with a covering assignment first, then any
     usable one, then the one that ends (or ended) last."""
     def rank(relationship: dict[str, Any]) -> tuple:
@@ -56,7 +58,7 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
         "consented": (consent or {}).get("consented"), "consent_granted": bool((consent or {}).get("granted")),
         "tokens": dict(tokens), "status": "unreachable", "sentence": "",
     }
-    chosen = _best_relationship(relationships)
+    chosen = deciding_relationship(relationships)
     if chosen is None:
         return _without_gdap(row, customer.get("delegated_access"), token_error)
 
@@ -68,7 +70,7 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
                days_left=math.ceil((end - now).total_seconds() / 86400) if end else None)
     if status not in USABLE_STATUSES:
         row["relationship"] = f"GDAP {status}"
-        if status in ("expired", "terminated", "terminating", "terminationRequested"):
+        if status in ENDED_STATUSES:
             row["sentence"] = (f"{name} ended {row['end_date'] or 'already'} ({status}): renew it in Partner Center "
                                "(a new relationship request the customer approves).")
         else:
