@@ -289,7 +289,7 @@ def test_every_role_can_consent_or_not(role_id):
     """Broken by: a role added to or dropped from CONSENT_ROLE_IDS. Only Global Administrator,
     Privileged Role Administrator and Cloud Application Administrator may grant the consent."""
     can = ROLE_NAMES[role_id] in ("Global Administrator", "Privileged Role Administrator",
-                                   "Cloud Application Administrator")
+                                  "Cloud Application Administrator")
     row = verdict([relationship(roles=(role_id,))], consent={"consented": False}, token_error="AADSTS65001")
     name = ROLE_NAMES[role_id]
     assert row["can_consent"] is can and row["roles"] == [name]
