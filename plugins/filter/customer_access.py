@@ -2,10 +2,95 @@
 # Copyright: partnercenter.secure_app contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The customer_access filter: the per-customer verdict of the customer_access role, computed in
-Python (a thousand customers in Jinja would be slow and hard to read). Its documentation is in
-customer_access.yml next to this file."""
+Python (a thousand customers in Jinja would be slow and hard to read)."""
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: customer_access
+version_added: 1.0.0
+short_description: Decide, per customer, whether the SAM app reaches it under GDAP, and why not
+description:
+  - Combines what M(partnercenter.secure_app.partner_center_info), M(partnercenter.secure_app.gdap_relationship_info),
+    M(partnercenter.secure_app.application_consent) and M(partnercenter.secure_app.access_token) returned into one row
+    per customer with a status (C(unreachable), C(needs_consent), C(expiring), C(reachable)) and, unless plainly
+    reachable, one sentence with the cause and the fix.
+  - The customer_access role uses it to write its report.
+author:
+  - partnercenter.secure_app developers (@partnercenter)
+positional: relationships, consents_found, consents_applied, token_errors, resources, warning_days, reached
+options:
+  _input:
+    description: The customers, as partner_center_info returns them, or tenant ids.
+    type: list
+    elements: raw
+    required: true
+  relationships:
+    description: The RV(partnercenter.secure_app.gdap_relationship_info#module:relationships).
+    type: list
+    elements: dict
+  consents_found:
+    description: The C(customers) of an application_consent run in check mode (what exists).
+    type: list
+    elements: dict
+  consents_applied:
+    description: The C(customers) of an application_consent run that granted consents, if any.
+    type: list
+    elements: dict
+  token_errors:
+    description: The RV(partnercenter.secure_app.access_token#module:customer_errors) of a token check.
+    type: list
+    elements: dict
+  resources:
+    description: The resources the token check asked for.
+    type: list
+    elements: str
+  warning_days:
+    description: A relationship ending within this many days is flagged C(expiring).
+    type: int
+    default: 30
+  reached:
+    description:
+      - The tenant ids that gave every token (the keys of the partner_token fact's C(customers)). Left out, no token
+        check is assumed and each resource reads C(not tried).
+    type: list
+    elements: str
+"""
+
+EXAMPLES = r"""
+- name: The partner's customers
+  partnercenter.secure_app.partner_center_info:
+    partner_token: "{{ partner_token }}"
+  register: pc
+
+- name: The GDAP relationships
+  partnercenter.secure_app.gdap_relationship_info:
+    access_token: "{{ partner_token.resources.graph.access_token }}"
+  register: gdap
+
+- name: The SAM app's application consents that exist (check mode writes nothing)
+  partnercenter.secure_app.application_consent:
+    access_token: "{{ partner_token.resources.partner_center.access_token }}"
+    application_id: "{{ partner_token.app_id }}"
+    customer_tenants: "{{ pc.customers | map(attribute='tenant_id') }}"
+    fail_on_customer_error: false
+  check_mode: true
+  register: found
+
+- name: The verdict per customer (the token check is the partner_token fact's)
+  ansible.builtin.debug:
+    msg: >-
+      {{ pc.customers | partnercenter.secure_app.customer_access(
+           relationships=gdap.relationships, consents_found=found.customers,
+           token_errors=partner_token.customer_errors, resources=partner_token.resources.keys() | list,
+           reached=partner_token.customers.keys() | list) }}
+"""
+
+RETURN = r"""
+_value:
+  description: C(generated), C(total), C(counts) per status, C(resources) and C(customers), one row each, sorted by status.
+  type: dict
+"""
 
 import datetime
 from typing import Any

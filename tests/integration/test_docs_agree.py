@@ -74,3 +74,17 @@ def test_public_links_are_galaxy_ymls():
                 if "example.invalid" in url or (url.startswith("https://github.com/partnercenter/") and url != repository):
                     other_homes.append((name, url))
     assert not other_homes
+
+
+def test_the_readme_renders_on_galaxy():
+    """Galaxy and Automation Hub render README.md as plain Markdown from the built collection: no
+    mermaid (shown as a code block there), no image or link to a file the tarball does not hold."""
+    readme = read("README.md")
+    assert "```mermaid" not in readme
+    galaxy = yaml.safe_load(read("galaxy.yml"))
+    left_out = tuple(entry.rstrip("/*") for entry in galaxy["build_ignore"] if "*" not in entry.rstrip("/*"))
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        if target.startswith("https://"):
+            continue
+        assert (ROOT / target).exists() and not target.startswith(left_out), f"README links to {target}, not in the collection"
+    assert not re.findall(r"!\[[^\]]*\]\((?!https://)", readme), "a relative image is broken on Galaxy"
