@@ -176,6 +176,15 @@ def unknown_route(service: str, request: web.Request, exception: web.HTTPExcepti
     return ServiceError(404, "NotFound", message)
 
 
+def framework_refusal(service: str, exception: web.HTTPException) -> ServiceError:
+    """A refusal of the web framework itself (a body over the size limit, ...): its status, in the
+    service's shape *(codes unverified)*."""
+    code: Any = exception.status if service == "partner_center" else exception.reason.replace(" ", "")
+    if service == "login":
+        code = "invalid_request"
+    return ServiceError(exception.status, code, f"{exception.reason}.", aadsts=90033)
+
+
 def unknown_segment(parts: list[str], templates: list[list[str]]) -> str:
     """The first segment of the path that no route has at that place (Graph names it)."""
     known = 0
@@ -291,8 +300,7 @@ def service_boundary(service: str):
             if exception.status in (404, 405):
                 response = render(unknown_route(service, request, exception), service)
             else:  # aiohttp's own refusals (a body over the size limit, ...) keep their status
-                response = render(ServiceError(exception.status, exception.reason, exception.text or exception.reason,
-                                               aadsts=90033), service)
+                response = render(framework_refusal(service, exception), service)
         except Exception:  # a handler crash becomes the service's own 500
             log.exception("%s %s %s failed", service, request.method, request.path)
             response = render(fault_error(service, 500, injected=False), service)

@@ -14,6 +14,8 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from test_service_boundary import assert_ids, sent_ids
+
 V2_FIELDS = {
     "token_endpoint", "token_endpoint_auth_methods_supported", "jwks_uri", "response_modes_supported",
     "subject_types_supported", "id_token_signing_alg_values_supported", "response_types_supported",
@@ -45,8 +47,8 @@ def test_v2_discovery_document_has_every_field(http, ep, form):
                        ("end_session_endpoint", "oauth2/v2.0/logout"), ("jwks_uri", "discovery/v2.0/keys"),
                        ("kerberos_endpoint", "kerberos")):
         assert document[name] == f"{login}/{path_tenant}/{path}"
-    assert document["token_endpoint_auth_methods_supported"] == ["client_secret_post", "private_key_jwt",
-                                                                  "client_secret_basic"]
+    methods = ["client_secret_post", "private_key_jwt", "client_secret_basic"]
+    assert document["token_endpoint_auth_methods_supported"] == methods
     assert document["response_modes_supported"] == ["query", "fragment", "form_post"]
     assert document["scopes_supported"] == ["openid", "profile", "email", "offline_access"]
     assert {"sub", "iss", "aud", "exp", "iat", "nonce", "tid", "ver", "preferred_username"} <= set(
@@ -131,15 +133,18 @@ def test_token_answers_are_not_cached(http, ep):
 
 
 def test_successful_answers_carry_each_service_json_type(http, ep, admin_graph, consented):
+    """A successful answer: the service's JSON type and, as on every answer, its ids."""
     graph = http.get(ep["cloud"]["graph"] + "/v1.0/organization",
-                     headers={"Authorization": "Bearer " + admin_graph["access_token"]})
+                     headers=dict(sent_ids(), Authorization="Bearer " + admin_graph["access_token"]))
     assert graph.status_code == 200
     assert graph.headers["Content-Type"] == ("application/json;odata.metadata=minimal;odata.streaming=true;"
                                              "IEEE754Compatible=false;charset=utf-8")
     token = consented["client"].acquire_token_by_refresh_token(
         consented["result"]["refresh_token"], [ep["cloud"]["partner_center"] + "/user_impersonation"])
     partner = http.get(ep["cloud"]["partner_center"] + "/v1/customers",
-                       headers={"Authorization": "Bearer " + token["access_token"]})
+                       headers=dict(sent_ids(), Authorization="Bearer " + token["access_token"]))
     assert partner.status_code == 200 and partner.headers["Content-Type"] == "application/json; charset=utf-8"
-    for answer in (graph, partner):
-        assert "Server" not in answer.headers
+    assert_ids("graph", graph)
+    assert_ids("partner_center", partner)
+    discovery = http.get(f"{ep['cloud']['login']}/common/v2.0/.well-known/openid-configuration", headers=sent_ids())
+    assert_ids("login", discovery)
