@@ -260,7 +260,9 @@ async def injected_fault(service: str, request: web.Request) -> web.StreamRespon
 
 
 def count_request(service: str, request: web.Request) -> None:
-    """What a benchmark or test counts: discovery and token requests (per tenant in the state)."""
+    """What a benchmark or test counts: requests per service, discovery and token requests (per
+    tenant in the state)."""
+    request.app["sandbox"].count(f"requests_{service}")
     if service == "login":
         sandbox = request.app["sandbox"]
         if request.path.endswith("/openid-configuration"):
