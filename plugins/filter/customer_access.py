@@ -154,7 +154,10 @@ def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | 
             for resource in resources:
                 after = after or resource == failing
                 tokens[resource] = "error" if resource == failing else ("not tried" if after else "ok")
-        rows.append(assess(customer, by_customer.get(key, []), consent=_consent(found.get(key), applied.get(key)),
+        consent = _consent(found.get(key), applied.get(key))
+        if consent is None and reached_ids is not None and key in reached_ids and error is None:
+            consent = {"consented": True, "granted": False}  # Entra gives no token without it
+        rows.append(assess(customer, by_customer.get(key, []), consent=consent,
                            tokens=tokens, token_error=token_error if reached_ids is not None else None, now=now,
                            warning_days=int(warning_days)))
     rows.sort(key=lambda row: (STATUS_ORDER.index(row["status"]), str(row["name"]).lower()))

@@ -67,9 +67,15 @@ def relationship_view(relationship: dict[str, Any], assignments: list[dict[str, 
 
 
 def read_relationships(http: HttpClient, cloud: Cloud, graph_token: str, *, customer_tenant_id: str | None = None,
-                       include_access_assignments: bool = True, concurrency: int = 8) -> dict[str, Any]:
+                       customer_tenants: list[str] | None = None, include_access_assignments: bool = True,
+                       concurrency: int = 8) -> dict[str, Any]:
+    """customer_tenants, when given, keeps those customers' relationships only, before any access
+    assignment is read (one listing, then one read per relationship asked about)."""
     graph = Relationships(http, cloud, graph_token)
     relationships = graph.list(customer_tenant_id)
+    if customer_tenants is not None:
+        wanted = {str(tenant).lower() for tenant in customer_tenants}
+        relationships = [r for r in relationships if str((r.get("customer") or {}).get("tenantId", "")).lower() in wanted]
     my_groups = graph.my_groups() if include_access_assignments else []
     my_group_ids = {str(group.get("id")).lower() for group in my_groups}
 

@@ -27,6 +27,13 @@ options:
   customer_tenant_id:
     description: Only the relationships with this customer (its tenant id).
     type: str
+  customer_tenants:
+    description:
+      - Only the relationships with these customers (tenant ids). The relationships are listed once and the access
+        assignments are read only for these customers' relationships, so asking about a few customers of many costs
+        a few requests, not one per relationship of the partner.
+    type: list
+    elements: str
   include_access_assignments:
     description: Also read each relationship's access assignments and the account's groups.
     type: bool
@@ -160,6 +167,8 @@ def run(module: SecureAppModule) -> dict:
     result = read_relationships(
         context.http, context.cloud, context.token("graph", "read GDAP relationships"),
         customer_tenant_id=check_tenant(customer, "customer_tenant_id") if customer else None,
+        customer_tenants=None if params["customer_tenants"] is None else
+        [check_tenant(tenant, "customer_tenants entry") for tenant in params["customer_tenants"]],
         include_access_assignments=params["include_access_assignments"], concurrency=max(1, params["concurrency"]))
     return dict(result, changed=False)
 
@@ -167,6 +176,7 @@ def run(module: SecureAppModule) -> dict:
 def main() -> None:
     module = SecureAppModule(
         {"customer_tenant_id": {"type": "str"},
+         "customer_tenants": {"type": "list", "elements": "str"},
          "include_access_assignments": {"type": "bool", "default": True},
          "concurrency": {"type": "int", "default": 8}},
         supports_check_mode=True,

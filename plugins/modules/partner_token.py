@@ -109,25 +109,32 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Tokens in the partner tenant and in every customer Partner Center lists
+# With the partner_token role's variables (your variables file, or the sandbox's variables.yml).
+- name: Tokens in the partner tenant and in at most 100 of the customers Partner Center lists
   partnercenter.secure_app.partner_token:
     vault_url: "{{ partner_token_vault_url }}"
-    vault_tenant_id: "{{ partner_token_vault_tenant_id }}"
-    vault_client_id: "{{ partner_token_vault_client_id }}"
-    vault_client_secret: "{{ partner_token_vault_client_secret }}"
-    cloud_endpoints: "{{ partner_token_cloud_endpoints }}"
-    ca_bundle: "{{ partner_token_ca_bundle }}"
+    vault_tenant_id: "{{ partner_token_vault_tenant_id | default(omit, true) }}"
+    vault_client_id: "{{ partner_token_vault_client_id | default(omit, true) }}"
+    vault_client_secret: "{{ partner_token_vault_client_secret | default(omit, true) }}"
+    secret_names: "{{ partner_token_secret_names | default(omit) }}"
+    cloud: "{{ partner_token_cloud | default('AzureCloud') }}"
+    cloud_endpoints: "{{ partner_token_cloud_endpoints | default(omit, true) }}"
+    ca_bundle: "{{ partner_token_ca_bundle | default(omit, true) }}"
     resources: [partner_center, graph]
     customer_resources: [graph]
     customers: all
     customer_limit: 100
   register: exchanged
 
-- name: The fact other roles take (not cacheable), and nothing secret left in the registered result
+- name: The fact other tasks take (not cacheable); the registered result keeps nothing secret
   ansible.builtin.set_fact:
-    my_token_fact: "{{ exchanged.fact }}"
-    exchanged: {}
+    my_partner_token: "{{ exchanged.fact }}"
+    exchanged: "{{ {'customers_asked': exchanged.customers_asked} }}"
   no_log: true
+
+- name: How many customers gave tokens
+  ansible.builtin.debug:
+    msg: "{{ my_partner_token.customers | length }} of {{ exchanged.customers_asked }} customers gave a Graph token"
 """
 
 RETURN = r"""

@@ -293,6 +293,29 @@ def test_relationship_expiry_follows_the_clock(gdap, report):
         gdap["api"].call("POST", "/clock", {"advance_seconds": -11 * 86400})
 
 
+def test_a_report_run_exchanges_once_and_reads_only_the_customers_asked(gdap, tmp_path):
+    """customers.yml without consents: one exchange (one rotated refresh token written, not two),
+    and the GDAP read scoped to the customers asked (broken by: a second partner_token, or access
+    assignments read for every relationship, which makes one more customer cost no Graph request)."""
+    def counted(kinds):
+        before_counters, before_writes = gdap["api"].get("/counters")["counters"], writes(gdap)
+        run = gdap["run"]("playbooks/customers.yml", dict(
+            gdap["variables"], customer_access_customers=[tenant(gdap, kind) for kind in kinds],
+            customer_access_report_dir=str(tmp_path / "-".join(kinds))))
+        assert run.ok, run
+        after = gdap["api"].get("/counters")["counters"]
+        vault_writes = [w for w in writes(gdap)[len(before_writes):] if w["service"] == "vault"]
+        return {key: after.get(key, 0) - before_counters.get(key, 0) for key in after
+                if key.startswith("requests_")}, vault_writes
+
+    one, one_writes = counted(["gdap_consented"])
+    two, two_writes = counted(["gdap_consented", "gdap_expiring"])
+    assert len(one_writes) == len(two_writes) == 1, one_writes  # the rotated refresh token, once
+    assert two["requests_graph"] - one["requests_graph"] == 1  # that customer's access assignments
+    resources = 2  # customer_access_resources: graph, azure
+    assert sum(two.values()) - sum(one.values()) <= resources + 1, (one, two)
+
+
 # hundreds of customers --------------------------------------------------------------------------------
 def test_hundreds_of_customers(tmp_path_factory, collections_path):
     """410 customers (307 GDAP relationships: two pages of Graph's 300) through customers.yml with
