@@ -85,7 +85,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sandbox_scale.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
-    print(f"median of the per-round ratios: {median([b / a for a, b in zip(summary['grants_per_second_rounds'][smallest], summary['grants_per_second_rounds'][biggest])]):.2f}")
+    per_round = summary["grants_per_second_rounds"]
+    print(f"median of the per-round ratios: {median([b / a for a, b in zip(per_round[smallest], per_round[biggest])]):.2f}")
 
 
 if __name__ == "__main__":
