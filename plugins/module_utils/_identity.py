@@ -268,9 +268,13 @@ class Identity:
                 details={"tenant_region_scope": document.get("tenant_region_scope")})
 
     # grants ----------------------------------------------------------------------------------
-    def _result(self, result: dict[str, Any] | None, tenant: str, client_id: str) -> TokenResult:
+    def _result(self, result: dict[str, Any] | None, tenant: str, client_id: str, *,
+                remember_refresh_token: bool = True) -> TokenResult:
         if result:
-            remember(result.get("access_token"), result.get("refresh_token"), result.get("id_token"))
+            # A customer's refresh token is never sent anywhere by this run, so no service can
+            # echo it: remembering a thousand of them would only slow every redaction down.
+            remember(result.get("access_token"), result.get("id_token"),
+                     result.get("refresh_token") if remember_refresh_token else None)
         if not result or "access_token" not in result:
             raise explain(result or {}, tenant=tenant, client_id=client_id, cloud=self.cloud)
         claims = unverified_claims(result["access_token"])
@@ -330,7 +334,8 @@ class Identity:
                                  "try again later.", code="service_error", status=response.status_code)
         body = json_body(response)
         try:
-            return self._result(body if isinstance(body, dict) else {}, customer, client_id)
+            return self._result(body if isinstance(body, dict) else {}, customer, client_id,
+                                remember_refresh_token=False)
         except SecureAppError as error:
             template = CUSTOMER_EXPLANATIONS.get(str(error.code))
             if template:

@@ -35,31 +35,41 @@ MESSAGE_KEYS = frozenset({"msg", "error", "message", "warnings", "deprecations",
                           "stdout", "module_stderr", "module_stdout"})
 
 _lock = threading.Lock()
-_forms: set[str] = set()  # every remembered value in each form it may be quoted in
-_ordered: list[str] = []  # the same, longest first, so a value is masked before a piece of it
+# Each remembered form is found through an index of its 16-character windows (its first and
+# last, and every 16th in between), so redacting a sentence costs a few dictionary look-ups per
+# character whether the run knows one secret or the refresh tokens of a thousand customers.
+_forms: set[str] = set()
+_windows: dict[str, list[tuple[str, int]]] = {}  # window -> (form, where the window starts in it)
+_plain_forms: list[str] = []  # forms shorter than a window or not made of token characters: few, searched as they are
+_TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/=%-]+")
 
 
 def _encodings(value: str) -> set[str]:
     return {value, quote_plus(value), quote(value, safe=""), json.dumps(value)[1:-1]}
 
 
+def _index(form: str) -> None:
+    if len(form) < _PIECE or not _TOKEN_CHARACTERS.fullmatch(form):
+        _plain_forms.append(form)
+        return
+    starts = set(range(0, len(form) - _PIECE + 1, _PIECE)) | {len(form) - _PIECE}
+    for start in starts:
+        _windows.setdefault(form[start:start + _PIECE], []).append((form, start))
+
+
 def remember(*values: Any) -> None:
     """Note credential values (None and short values are ignored)."""
-    added = False
     for value in values:
         if not isinstance(value, str):
             continue
         value = value.strip()
-        if len(value) < MIN_SECRET_LENGTH:
-            continue
+        if len(value) < MIN_SECRET_LENGTH or _JWT.fullmatch(value):
+            continue  # a JWT is masked by its shape wherever it shows: no need to remember it
         with _lock:
             for form in _encodings(value):
                 if form not in _forms:
                     _forms.add(form)
-                    added = True
-    if added:
-        with _lock:
-            _ordered[:] = sorted(_forms, key=len, reverse=True)
+                    _index(form)
 
 
 def remember_fact_tokens(value: Any) -> None:
@@ -77,46 +87,53 @@ def remember_fact_tokens(value: Any) -> None:
 
 def known() -> Iterable[str]:
     with _lock:
-        return list(_ordered)
+        return sorted(_forms, key=len, reverse=True)
+
+
+def _known_spans(run: str) -> list[tuple[int, int]]:
+    """Where the run holds a remembered form or a piece of one at least a window long."""
+    spans = []
+    position = 0
+    while position + _PIECE <= len(run):
+        found = None
+        for form, offset in _windows.get(run[position:position + _PIECE], ()):
+            begin, index = position, offset  # run[begin] is form[index]
+            while begin > 0 and index > 0 and run[begin - 1] == form[index - 1]:
+                begin, index = begin - 1, index - 1
+            finish, index = position + _PIECE, offset + _PIECE
+            while finish < len(run) and index < len(form) and run[finish] == form[index]:
+                finish, index = finish + 1, index + 1
+            if found is None or finish - begin > found[1] - found[0]:
+                found = (begin, finish)
+        if found:
+            spans.append(found)
+            position = found[1]
+        else:
+            position += 1
+    return spans
+
+
+def _mask_run(match: re.Match) -> str:
+    run = match.group(0)
+    pieces, last = [], 0
+    for begin, finish in _known_spans(run):
+        if begin >= last:
+            pieces.extend((run[last:begin], MASK))
+            last = finish
+    pieces.append(run[last:])
+    return _JWT.sub(MASK, "".join(pieces))
 
 
 def redact(text: Any) -> Any:
     """The text without any remembered credential value, piece of one, or JWT."""
     if not isinstance(text, str) or not text:
         return text
-    forms = known()
-    for form in forms:
+    with _lock:
+        plain_forms = list(_plain_forms)
+    for form in sorted(plain_forms, key=len, reverse=True):
         if form in text:
             text = text.replace(form, MASK)
-
-    def masked(match: re.Match) -> str:
-        run = match.group(0)
-        if any(run in form for form in forms):
-            return MASK
-        for form in forms:
-            run = _without_piece(run, form)
-        return _JWT.sub(MASK, run)
-    return _TOKEN_RUN.sub(masked, text)
-
-
-def _without_piece(run: str, form: str) -> str:
-    """The run with the start or the end of a known value masked (an echo cut short, or one that
-    begins inside it), when at least _PIECE characters of it show."""
-    if len(form) < _PIECE:
-        return run
-    at = run.find(form[:_PIECE])
-    if at >= 0:
-        length = _PIECE
-        while at + length < len(run) and length < len(form) and run[at + length] == form[length]:
-            length += 1
-        return run[:at] + MASK + run[at + length:]
-    at = run.find(form[-_PIECE:])
-    if at >= 0:
-        start, index = at, len(form) - _PIECE  # run[start] is form[index]
-        while start > 0 and index > 0 and run[start - 1] == form[index - 1]:
-            start, index = start - 1, index - 1
-        return run[:start] + MASK + run[at + _PIECE:]
-    return run
+    return _TOKEN_RUN.sub(_mask_run, text)
 
 
 def redact_everything(value: Any) -> Any:

@@ -58,3 +58,22 @@ def test_the_fact_tokens_are_remembered():
     token = "fact-access-token-" + "y" * 30
     _redact.remember_fact_tokens({"resources": {"graph": {"access_token": token}}, "customers": {}})
     assert token not in _redact.redact(f"x {token} y")
+
+
+def test_a_piece_from_the_middle_of_a_known_value_is_masked():
+    middle = SECRET[8:50]  # a service that cut the echo at both ends
+    text = _redact.redact(f"Request body: refresh_token={middle}&x=1")
+    assert middle not in text and _redact.MASK in text
+
+
+def test_a_value_with_characters_outside_tokens_is_still_masked():
+    value = "secret with spaces & quotes \"here\""
+    _redact.remember(value)
+    assert "spaces" not in _redact.redact(f"echo: {value}!")
+
+
+def test_many_known_values_each_still_masked():
+    values = [f"rt-{index:04d}-" + "k" * 20 + f"{index:04d}" * 10 for index in range(500)]
+    _redact.remember(*values)
+    for value in values[::50]:
+        assert value not in _redact.redact(f"echo {value} end")
