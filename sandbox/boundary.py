@@ -137,7 +137,8 @@ async def reroute(request: web.Request, service: str) -> web.Request | None:
     url = request.rel_url.with_path(canonical).with_query(request.rel_url.query)
     rerouted = request.clone(rel_url=url)
     match_info = await request.app.router.resolve(rerouted)
-    if getattr(match_info, "http_exception", None) is not None:
+    refusal = getattr(match_info, "http_exception", None)
+    if refusal is not None and refusal.status != 405:  # a route that exists refuses the method itself
         return None
     match_info.add_app(request.app)
     match_info.freeze()

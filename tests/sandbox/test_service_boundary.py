@@ -252,6 +252,9 @@ def test_graph_forgives_the_case_of_segments_and_a_trailing_slash(ep, http, admi
         assert answer.status_code == 200 and answer.json()["value"], (path, answer.text)
     groups = http.get(base + "/v1.0/Groups/", headers=headers, params={"$filter": "displayName eq 'AdminAgents'"})
     assert groups.status_code == 200 and [g["displayName"] for g in groups.json()["value"]] == ["AdminAgents"]
+    wrong_method = http.put(base + "/V1.0/Organization/", headers=dict(headers, **sent_ids()))
+    assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
+    assert_error_shape("graph", wrong_method)
     refused = raw_get(ep, base + "/v1.0//organization", headers=headers)
     assert refused.status_code == 400 and refused.json()["error"]["message"] == "Resource not found for the segment ''."
 
