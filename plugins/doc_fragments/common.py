@@ -51,6 +51,12 @@ class ModuleDocFragment:
       - The timeout of each attempt is O(timeout).
     type: int
     default: 300
+  option_names:
+    description:
+      - The names under which the caller sets this task's options, for its failure messages. A role passes the
+        variables its user sets (for example C(vault_tenant_id) mapped to C(partner_token_vault_tenant_id)), so that a failure
+        inside the role names C(partner_token_vault_tenant_id) rather than the option C(vault_tenant_id).
+    type: dict
 """
 
     _REQUIREMENTS = r"""

@@ -16,6 +16,7 @@ from ._clouds import CLOUDS, Cloud, check_tenant, resolve_cloud
 from ._errors import SecureAppError
 from ._http import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient
 from ._identity import Identity, TokenResult
+from ._option_names import OPTION_NAMES_ARGUMENT_SPEC
 from ._redact import remember
 
 # Argument spec shared by the modules; the doc fragment partnercenter.secure_app.common documents it.
@@ -33,6 +34,7 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "client_secret": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_CLIENT_SECRET"])},
     "refresh_token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_REFRESH_TOKEN"])},
     "access_token": {"type": "str", "no_log": True},
+    **OPTION_NAMES_ARGUMENT_SPEC,
 }
 
 

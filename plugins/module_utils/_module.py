@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ._context import COMMON_ARGUMENT_SPEC, CREDENTIAL_OPTIONS, Context, clean_credential
 from ._errors import SecureAppError, unexpected_error_sentence
+from ._option_names import in_callers_terms
 from ._redact import redact, redact_result
 
 
@@ -45,7 +46,8 @@ class SecureAppModule:
                 self.params[name] = cleaned
             result = work(self)
         except SecureAppError as error:
-            failure = dict(error.secret_result or {}, msg=error.message, **error.result())
+            failure = dict(error.secret_result or {}, msg=in_callers_terms(error.message, self.params.get("option_names")),
+                           **error.result())
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Not the collection's own: its text may quote a value given to the task (a token).
             failure = dict(msg=unexpected_error_sentence(exc, self.module._name))

@@ -207,7 +207,8 @@ def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict
 
 
 # The partner_token action's options (its module documents them).
-CONNECTION_OPTIONS = ("cloud", "cloud_endpoints", "ca_bundle", "timeout", "retries", "max_retry_wait", "deadline")
+CONNECTION_OPTIONS = ("cloud", "cloud_endpoints", "ca_bundle", "timeout", "retries", "max_retry_wait", "deadline",
+                      "option_names")
 PARTNER_TOKEN_STEP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **{name: COMMON_ARGUMENT_SPEC[name] for name in CONNECTION_OPTIONS},
     **KEYVAULT_ARGUMENT_SPEC,

@@ -16,6 +16,7 @@ from ansible.errors import AnsibleError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import (
     SecureAppError, unexpected_error_sentence)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._option_names import in_callers_terms
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._redact import redact, redact_result
 
 
@@ -53,6 +54,7 @@ def action_result(get_option: Callable[[str], Any], work: Callable[[Context], di
         with _context(get_option) as context:
             return redact_result(work(context))
     except SecureAppError as error:
-        return redact_result(dict(error.secret_result or {}, failed=True, msg=error.message, **error.result()))
+        return redact_result(dict(error.secret_result or {}, failed=True,
+                                  msg=in_callers_terms(error.message, get_option("option_names")), **error.result()))
     except Exception as exc:  # pylint: disable=broad-exception-caught
         return dict(failed=True, msg=unexpected_error_sentence(exc, where))
