@@ -88,3 +88,13 @@ def test_the_readme_renders_on_galaxy():
             continue
         assert (ROOT / target).exists() and not target.startswith(left_out), f"README links to {target}, not in the collection"
     assert not re.findall(r"!\[[^\]]*\]\((?!https://)", readme), "a relative image is broken on Galaxy"
+
+
+def test_the_guides_in_markdown_for_galaxy_are_current():
+    """Galaxy and Automation Hub show the Markdown files of docs/ as the collection's documentation:
+    scripts/galaxy_docs.py writes them from the guides. Fails when a guide changed without them."""
+    checked = subprocess.run([sys.executable, str(ROOT / "scripts" / "galaxy_docs.py"), "--check"], capture_output=True,
+                             text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    assert sorted(p.stem for p in (ROOT / "docs").glob("*.md")) == sorted(
+        p.stem for p in (ROOT / "docs" / "docsite" / "rst").glob("*.rst"))
