@@ -40,6 +40,39 @@ EXAMPLES = {f"{path.parent.name}/{path.name}": examples_of(path) for path in PLU
             if path.name != "__init__.py" and examples_of(path)}
 
 
+def role_examples() -> dict[str, str]:
+    """The plays of the roles' READMEs (yaml blocks with hosts) and argument_specs examples."""
+    found = {}
+    for readme in sorted((ROOT / "roles").glob("*/README.md")):
+        for number, block in enumerate(re.findall(r"```yaml\n(.*?)```", readme.read_text(), re.S)):
+            if "hosts:" in block:
+                found[f"roles/{readme.parent.name}/README.md#{number}"] = block
+    for spec in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        for entry, details in (yaml.safe_load(spec.read_text())["argument_specs"] or {}).items():
+            if "hosts:" in (details.get("examples") or ""):
+                found[f"roles/{spec.parts[-3]}/meta/argument_specs.yml#{entry}"] = details["examples"]
+    return found
+
+
+ROLE_EXAMPLES = role_examples()
+HEADER = {"hosts": "localhost", "connection": "local", "gather_facts": False}
+
+
+@pytest.mark.parametrize("where", sorted(ROLE_EXAMPLES))
+def test_role_examples_show_the_header_that_works_everywhere(where):
+    """With -i localhost, (or any inventory) a play needs connection: local (else SSH) and the
+    Python that runs ansible-playbook (else a discovered interpreter without the requirements)."""
+    for play in yaml.safe_load(ROLE_EXAMPLES[where]):
+        assert {key: play.get(key) for key in HEADER} == HEADER, where
+        assert play.get("vars", {}).get("ansible_python_interpreter") == "{{ ansible_playbook_python }}", where
+
+
+def test_every_role_has_an_example_play():
+    roles = {path.name for path in (ROOT / "roles").iterdir() if path.is_dir()}
+    assert {where.split("/")[1] for where in ROLE_EXAMPLES if "README" in where} >= roles - {"partner_token"}
+    assert {where.split("/")[1] for where in ROLE_EXAMPLES if "argument_specs" in where} == roles
+
+
 def documented_play() -> list:
     """The README's example play, as written."""
     section = (ROOT / "README.md").read_text().split("## Running the examples", 1)[1]
@@ -80,7 +113,10 @@ def world(tmp_path_factory, collections_path):
         # Each plugin's examples in a playbook of their own (nothing registered leaks from one to
         # another), three at a time: most of a run is Ansible starting and the partner_token role.
         with ThreadPoolExecutor(max_workers=3) as pool:
-            yield dict(zip(EXAMPLES, pool.map(lambda plugin: run_examples(plugin, ep, work, environment), EXAMPLES)))
+            runs = pool.map(lambda plugin: run_examples(plugin, ep, work, environment), EXAMPLES)
+            readme_plays = [where for where in ROLE_EXAMPLES if "README" in where]
+            role_runs = pool.map(lambda where: run_role_example(where, ep, work, environment), readme_plays)
+            yield dict(zip(EXAMPLES, runs)) | dict(zip(readme_plays, role_runs))
     finally:
         process.stop()
 
@@ -98,6 +134,26 @@ def run_examples(plugin: str, ep: dict, work: Path, environment: dict) -> subpro
                            "--skip-tags", "interactive"],
                           cwd=work, env=environment, capture_output=True, text=True, timeout=300, check=False,
                           stdin=subprocess.DEVNULL)
+
+
+def run_role_example(where: str, ep: dict, work: Path, environment: dict) -> subprocess.CompletedProcess:
+    """A role README's play as written, with -i localhost, and the sandbox's variables.yml as extra
+    variables (what a user's -e @file gives: it wins over the example's placeholders such as
+    contoso's vault URL)."""
+    playbook = work / f"role-example-{where.replace('/', '-').replace('#', '-')}.yml"
+    playbook.write_text(ROLE_EXAMPLES[where])
+    return subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook),
+                           "-e", "@sandbox-state/variables.yml"],
+                          cwd=work, env=environment, capture_output=True, text=True, timeout=300, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("where", sorted(where for where in ROLE_EXAMPLES if "README" in where))
+def test_role_readme_examples_run_with_an_explicit_localhost(world, where):
+    completed = world[where]
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"{where}'s play failed:\n{output[-4000:]}"
+    assert "[WARNING]" not in output, [line for line in output.splitlines() if "WARNING" in line]
 
 
 @pytest.mark.parametrize("plugin", sorted(EXAMPLES))
