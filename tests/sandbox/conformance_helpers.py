@@ -53,6 +53,7 @@ def consent(ep, authority, app, user="service", scopes=None, response_mode="form
     account = ep["accounts"][user]
     browser = requests.Session()
     browser.verify = ep["ca_bundle"]
+    browser.trust_env = False  # REQUESTS_CA_BUNDLE (another sandbox's, set by a fixture) would override verify
     result = sign_in(browser, flow["auth_uri"], account["upn"], account["password"], account.get("mfa_code"))
     return client.acquire_token_by_auth_code_flow(flow, auth_response(result)), client
 
@@ -61,6 +62,7 @@ def graph_session(ep, access_token):
     """Microsoft Graph v1.0 with a token: graph.get("/applications"), graph.post(...), ..."""
     session = requests.Session()
     session.verify = ep["ca_bundle"]
+    session.trust_env = False  # REQUESTS_CA_BUNDLE (another sandbox's, set by a fixture) would override verify
     session.headers["Authorization"] = "Bearer " + access_token
     base = ep["cloud"]["graph"] + "/v1.0"
 

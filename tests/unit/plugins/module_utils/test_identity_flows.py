@@ -238,6 +238,7 @@ def test_a_full_authorization_code_sign_in(identity, world):
     assert "response_mode=query" in flow["auth_uri"]
     browser = requests.Session()
     browser.verify = ep["ca_bundle"]
+    browser.trust_env = False  # REQUESTS_CA_BUNDLE (another sandbox's, set by a fixture) would override verify
     account = ep["accounts"]["service"]
     answer = auth_response(sign_in(browser, flow["auth_uri"], account["upn"], account["password"],
                                    account.get("mfa_code")))
