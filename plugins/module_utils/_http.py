@@ -66,6 +66,34 @@ class RetryWaitExceeded(Exception):
                 f"{self.deadline:.0f} s: try again later, or raise deadline.")
 
 
+def _origin_key(scheme: str | None, host: str | None, port: int | None) -> str:
+    """host:port, the unit a service throttles (the sandbox's services share one host)."""
+    return f"{(host or '').lower()}:{port or (80 if scheme == 'http' else 443)}"
+
+
+class ThrottleGate:
+    """One pause per host for every thread of a run. Entra and Partner Center throttle per app and
+    tenant, not per connection: when one answer is 429, the other threads' requests to that host
+    would be throttled too, so none starts before its Retry-After (or backoff) has passed."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.pauses = 0
+
+    def pause(self, host: str, seconds: float) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            if until > self._until.get(host, 0.0):
+                self._until[host] = until
+                self.pauses += 1
+
+    def wait(self, host: str) -> None:
+        remaining = self._until.get(host, 0.0) - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+
 if HAS_REQUESTS:
     class _BoundedRetry(Retry):
         """urllib3's Retry with two bounds it lacks: a single wait (a server may ask for minutes in
@@ -78,12 +106,20 @@ if HAS_REQUESTS:
             self.deadline = deadline
             self.started = time.monotonic()
             self.waited = 0.0
+            self.gate: ThrottleGate | None = None
+            self.host = ""
 
         def new(self, **kw: Any) -> "_BoundedRetry":
             retry = super().new(**kw)
             retry.max_retry_wait, retry.deadline = self.max_retry_wait, self.deadline
             retry.started, retry.waited = self.started, self.waited
+            retry.gate, retry.host = self.gate, self.host
             return retry
+
+        def sleep(self, response: Any = None) -> None:
+            super().sleep(response)
+            if self.gate is not None:  # another thread's 429 may have asked for longer
+                self.gate.wait(self.host)
 
         def for_one_call(self) -> "_BoundedRetry":
             retry = self.new()
@@ -105,6 +141,10 @@ if HAS_REQUESTS:
                 raise RetryWaitExceeded(wait, retry.waited, len(retry.history), getattr(response, "status", None),
                                         over_single_wait, self.max_retry_wait, self.deadline)
             retry.waited += wait
+            if getattr(response, "status", None) == 429 and self.gate is not None:
+                if _pool is not None:
+                    retry.host = _origin_key(getattr(_pool, "scheme", None), _pool.host, _pool.port)
+                self.gate.pause(retry.host, wait)
             return retry
 
 
@@ -129,8 +169,10 @@ class _Adapter(HTTPAdapter):
     customer fan-out sends from several threads through this one adapter."""
 
     def __init__(self, retries: int, pool_size: int, max_retry_wait: float, deadline: float) -> None:
+        self.gate = ThrottleGate()
         self._safe = _retry(retries, True, max_retry_wait, deadline)
         self._strict = _retry(retries, False, max_retry_wait, deadline)
+        self._safe.gate = self._strict.gate = self.gate
         self._current = threading.local()
         self.retries_seen = 0
         self._lock = threading.Lock()
@@ -142,12 +184,17 @@ class _Adapter(HTTPAdapter):
 
     @max_retries.setter
     def max_retries(self, policy: "Retry") -> None:  # HTTPAdapter.__init__ sets the default
+        policy.gate = self.gate
         self._safe = policy
 
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
         # A fresh copy per call: the deadline counts from this call's first attempt.
         policy = self._strict if getattr(request, "create_once", False) else self._safe
+        parsed = urlparse(request.url)
+        host = _origin_key(parsed.scheme, parsed.hostname, parsed.port)
+        self.gate.wait(host)  # a 429 seen by any thread pauses every new request to that host
         self._current.policy = policy.for_one_call()
+        self._current.policy.host = host
         try:
             response = super().send(request, *args, **kwargs)
         finally:

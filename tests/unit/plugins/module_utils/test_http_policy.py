@@ -175,3 +175,47 @@ def test_require_requests(monkeypatch):
     assert type(raised.value).__name__ == "MissingLibraryError"
     assert raised.value.message == ("The Python package 'requests' (with urllib3 2 or later) is not installed where "
                                     "this task runs: pip install -r requirements.txt from the collection.")
+
+
+def test_a_429_pauses_every_thread_of_the_pool():
+    """One thread's 429 with Retry-After holds back the other threads' new requests to that host
+    until it has passed, not only the thread that got it (broken by: a per-thread backoff only)."""
+    import http.server  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    arrivals: list[tuple[str, float]] = []
+    throttled = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            arrivals.append((self.path, time.monotonic()))
+            if self.path == "/first" and not throttled.is_set():
+                throttled.set()
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    client = HttpClient(retries=2)
+    try:
+        first = threading.Thread(target=lambda: client.request("GET", base + "/first"))
+        first.start()
+        assert throttled.wait(5)
+        time.sleep(0.1)  # the 429 is in: the other thread starts after it
+        assert client.request("GET", base + "/second").status_code == 200
+        first.join(5)
+    finally:
+        client.close()
+        server.shutdown()
+    throttled_at = next(at for path, at in arrivals if path == "/first")
+    second_at = next(at for path, at in arrivals if path == "/second")
+    assert second_at - throttled_at >= 0.9, arrivals
+    assert client.adapter.gate.pauses == 1
