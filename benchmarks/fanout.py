@@ -7,26 +7,25 @@ token, then for each number of customer tenants runs, side by side and interleav
   one requests session: what no implementation can beat;
 - exchange: the collection's shared layer (what the access_token action runs), in its own process;
 - playbook: ansible-playbook with one access_token task over the same tenants (start-up included);
-- loop: an Ansible loop of single-tenant access_token tasks over a small sample (per tenant).
+- loop: an Ansible loop of single-tenant access_token tasks over a small sample (per tenant);
+- the exchange at --sweep-size tenants with each of --concurrencies, interleaved (the default
+  concurrency is chosen from it).
 
-Each runs in its own process, measured with os.wait4: wall time, CPU, peak memory. It prints a
-table, writes benchmarks/fanout.json and a PNG plot of time against tenants (benchmarks/fanout.png).
+Each runs in its own process (its output drained while it runs), measured with os.wait4: wall
+time, CPU, the child's own peak memory. It prints a table, writes benchmarks/fanout.json and a PNG
+plot of time against tenants (benchmarks/fanout.png).
 Only 127.0.0.1 is contacted. Speeds are ratios of runs made side by side, never absolute figures."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "sandbox"))
+from _measure import ROOT, collections_root, measured, set_up_sam
 
 
 # The measured programs (each run as `python fanout.py --role NAME --job FILE`) -----------------
@@ -65,101 +64,12 @@ def run_exchange(job: dict) -> None:
 ROLES = {"floor": run_floor, "exchange": run_exchange}
 
 
-# Set-up -----------------------------------------------------------------------------------------
-def set_up(sandbox, api) -> dict:
-    from conformance_helpers import consent, create_app, device_code_token, graph_session
-    from sandbox import catalog
-    ep = sandbox.endpoints
-    authority = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}"
-    os.environ["REQUESTS_CA_BUNDLE"] = ep["ca_bundle"]
-    admin = device_code_token(api, authority, catalog.AZURE_CLI_APP_ID, [ep["cloud"]["graph"] + "/.default"],
-                              ep["accounts"]["admin"]["upn"])
-    graph = graph_session(ep, admin["access_token"])
-    app = create_app(graph, "SAM benchmark")
-    graph.post(f"/groups/{ep['admin_agents_group_id']}/members/$ref", json={
-        "@odata.id": f"{ep['cloud']['graph']}/v1.0/directoryObjects/{app['sp_id']}"}).raise_for_status()
-    result, _client = consent(ep, authority, app)
-    vault = _vault(ep)
-    for name, value in (("app-id", app["app_id"]), ("tenant-id", ep["partner_tenant_id"]),
-                        ("client-secret", app["secret"]), ("refresh-token", result["refresh_token"])):
-        vault.set_secret(f"bench-{name}", value, content_type="text/plain")
-    return {"login": ep["cloud"]["login"], "cloud": ep["cloud"], "ca_file": ep["ca_file"],
-            "tenant_id": ep["partner_tenant_id"], "client_id": app["app_id"], "client_secret": app["secret"],
-            "refresh_token": result["refresh_token"], "scope": ep["cloud"]["graph"] + "/.default",
-            "all_customers": [c["tenant_id"] for c in ep["customers"]]}
-
-
-def _vault(ep):
-    from azure.core.pipeline.transport import RequestsTransport
-    from azure.identity import ClientSecretCredential
-    from azure.keyvault.secrets import SecretClient
-    spec = ep["principals"]["automation"]
-    credential = ClientSecretCredential(spec["tenant_id"], spec["client_id"], spec["client_secret"],
-                                        authority=ep["cloud"]["login"], disable_instance_discovery=True,
-                                        transport=RequestsTransport(connection_verify=ep["ca_bundle"]))
-    return SecretClient(ep["vault_url"], credential, transport=RequestsTransport(connection_verify=ep["ca_bundle"]))
-
-
-def partner_token_run(ep: dict, customers: list[str], workdir: Path, concurrency: int) -> dict:
-    """The partner_token role end to end, with the seconds of each of its tasks."""
-    vault = ep["principals"]["automation"]
-    variables = {
-        "partner_token_cloud_endpoints": ep["cloud"], "partner_token_ca_bundle": ep["ca_file"],
-        "partner_token_vault_url": ep["vault_url"], "partner_token_vault_tenant_id": vault["tenant_id"],
-        "partner_token_vault_client_id": vault["client_id"], "partner_token_vault_client_secret": vault["client_secret"],
-        "partner_token_secret_names": {key: f"bench-{key.replace('_', '-')}"
-                                       for key in ("app_id", "tenant_id", "client_secret", "refresh_token")},
-        "partner_token_customer_tenants": customers, "partner_token_concurrency": concurrency,
-        "partner_token_resources": ["graph"]}
-    variables_file = workdir / "partner_token_vars.json"
-    variables_file.write_text(json.dumps(variables))
-    variables_file.chmod(0o600)
-    playbook = workdir / "partner_token.yml"
-    playbook.write_text(json.dumps([{"name": "partner_token", "hosts": "localhost", "gather_facts": False,
-                                     "vars": {"ansible_pipelining": True},
-                                     "roles": [{"role": "partnercenter.secure_app.partner_token"}]}]))
-    seconds_file = workdir / "task_seconds.json"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_root(workdir)), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "benchmarks" / "callback_plugins"),
-               ANSIBLE_CALLBACKS_ENABLED="task_seconds", TASK_SECONDS_FILE=str(seconds_file))
-    env.pop("REQUESTS_CA_BUNDLE", None)
-    result = measured([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                       str(playbook), "-e", f"@{variables_file}"], env)
-    tasks = json.loads(seconds_file.read_text())
-    exchange = sum(v for k, v in tasks.items() if k.endswith("Exchange the refresh token for access tokens"))
-    set_fact = sum(v for k, v in tasks.items() if "Set the partner_token fact" in k)
-    return dict(result, exchange_task=exchange, set_fact=set_fact, overhead=result["seconds"] - exchange)
-
-
-# Measuring ------------------------------------------------------------------------------------------
-def measured(command: list[str], env: dict | None = None) -> dict:
-    started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.monotonic() - started
-    output = process.stdout.read().decode(errors="replace")
-    process.stdout.close()
-    if status != 0:
-        raise SystemExit(f"{command[:3]} failed:\n{output[-3000:]}")
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
-
-
 def role_run(name: str, job: dict, workdir: Path) -> dict:
     job_file = workdir / f"{name}.json"
     job_file.write_text(json.dumps(job))
     job_file.chmod(0o600)
     env = dict(os.environ, PYTHONPATH=str(collections_root(workdir)))
     return measured([sys.executable, __file__, "--role", name, "--job", str(job_file)], env)
-
-
-def collections_root(workdir: Path) -> Path:
-    parent = workdir / "collections"
-    link = parent / "ansible_collections" / "partnercenter" / "secure_app"
-    if not link.exists():
-        link.parent.mkdir(parents=True)
-        link.symlink_to(ROOT)
-    return parent
 
 
 def playbook_run(job: dict, workdir: Path, loop: bool) -> dict:
@@ -193,8 +103,11 @@ def counted(api, work) -> tuple[dict, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 5000])
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrencies", type=int, nargs="+", default=[8, 16, 32, 64],
+                        help="the exchange at --sweep-size tenants with each, side by side")
+    parser.add_argument("--sweep-size", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is kept")
     parser.add_argument("--loop-sample", type=int, default=10)
@@ -211,8 +124,8 @@ def main() -> None:
             Path(state) / "sandbox", "--customers", str(max(args.sizes)), "--latency-ms", str(args.latency_ms),
             "--log-level", "WARNING") as sandbox:
         api = TestApi(sandbox.endpoints)
-        base = set_up(sandbox, api)
         workdir = Path(state)
+        base = set_up_sam(sandbox, api, workdir / "onboard")
         rows = []
         for size in args.sizes:
             job = dict(base, customers=base["all_customers"][:size], concurrency=args.concurrency)
@@ -235,15 +148,16 @@ def main() -> None:
         sample = dict(base, customers=base["all_customers"][:args.loop_sample], concurrency=args.concurrency)
         loop = playbook_run(sample, workdir, True)
         single = playbook_run(sample, workdir, False)
-        role = {}
-        for size in (3, max(args.sizes)):
-            runs = [partner_token_run(sandbox.endpoints, base["all_customers"][:size], workdir, args.concurrency)
-                    for _round in range(args.rounds)]
-            role[size] = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-    report(rows, loop, single, role, args)
+        sweep = {}
+        for _round in range(args.rounds):  # interleaved: every concurrency in each round
+            for concurrency in args.concurrencies:
+                job = dict(base, customers=base["all_customers"][:args.sweep_size], concurrency=concurrency)
+                sweep.setdefault(concurrency, []).append(role_run("exchange", job, workdir))
+        sweep = {c: sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2] for c, runs in sweep.items()}
+    report(rows, loop, single, sweep, args)
 
 
-def report(rows: list[dict], loop: dict, single: dict, role: dict, args) -> None:
+def report(rows: list[dict], loop: dict, single: dict, sweep: dict, args) -> None:
     biggest = rows[-1]
     cpu_per_tenant = {}
     if len(rows) > 1:  # marginal CPU per tenant, so start-up (imports) does not count
@@ -256,10 +170,16 @@ def report(rows: list[dict], loop: dict, single: dict, role: dict, args) -> None
         "cpu_ms_per_tenant": {k: round(v * 1000, 2) for k, v in cpu_per_tenant.items()},
         "loop_seconds_per_tenant": round(loop["seconds"] / args.loop_sample, 3),
         "fanout_seconds_per_tenant_same_sample": round(single["seconds"] / args.loop_sample, 3),
-        "partner_token": {str(size): {key: round(value, 2) for key, value in run.items()} for size, run in role.items()},
+        "concurrency_sweep": {"tenants": args.sweep_size, "seconds": {
+            str(c): round(run["seconds"], 2) for c, run in sweep.items()},
+            "to_fastest": {str(c): round(run["seconds"] / min(r["seconds"] for r in sweep.values()), 2)
+                           for c, run in sweep.items()}},
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fanout.json").write_text(json.dumps(summary, indent=2))
+    for row in rows:  # the children's output is not part of the figures
+        for name in ("floor", "exchange", "playbook"):
+            row[name].pop("output", None)
+    (args.out / "fanout.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("\n| tenants | floor s | exchange s | playbook s | exchange/floor | token requests per tenant "
           "| discovery requests | peak MB (floor/exchange/playbook) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -271,9 +191,9 @@ def report(rows: list[dict], loop: dict, single: dict, role: dict, args) -> None
     print("\nCPU per tenant (marginal): " + ", ".join(f"{k} {v:.2f} ms" for k, v in summary["cpu_ms_per_tenant"].items()))
     print(f"Ansible loop of single-tenant tasks: {summary['loop_seconds_per_tenant']:.3f} s per tenant; one fan-out "
           f"task over the same {args.loop_sample}: {summary['fanout_seconds_per_tenant_same_sample']:.3f} s per tenant")
-    for size, run in role.items():
-        print(f"partner_token role with {size} customers: {run['seconds']:.2f} s in all, the exchange task "
-              f"{run['exchange_task']:.2f} s, everything else {run['overhead']:.2f} s, set_fact {run['set_fact']:.2f} s")
+    print(f"Concurrency at {args.sweep_size} tenants (exchange s, and against the fastest): " + ", ".join(
+        f"{c}: {summary['concurrency_sweep']['seconds'][str(c)]:.2f} s ({summary['concurrency_sweep']['to_fastest'][str(c)]}x)"
+        for c in sweep))
     plot(rows, args.out / "fanout.png", args)
 
 

@@ -1,0 +1,118 @@
+"""What a run costs: python benchmarks/runs.py [--rounds 3] [--customers 1000] [--named 100]
+
+Two measurements, each side by side in interleaved rounds (median kept), each child measured on
+its own (wall time, CPU, its own peak memory) with its output drained while it runs:
+
+- fixed cost, in a sandbox with 3 customers: the partner_token role with its 3 customers against a
+  playbook with one debug task and one with a single module task (keyvault_secret_info), all three
+  ansible-playbook runs started the same way (goal: partner_token at most 2x the module task);
+- customers.yml (the customer_access role, no consent) in a sandbox with --customers customers:
+  --named customers given by tenant id against every customer, with the requests each run made
+  (the sandbox counts them per service) per customer.
+
+Writes benchmarks/runs.json. Ratios only: the machine is shared and noisy."""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from _measure import ROOT, interleaved, partner_token_variables, playbook, ratio, sandbox_process, set_up_sam
+
+PLAY = {"hosts": "localhost", "gather_facts": False,
+        "vars": {"ansible_pipelining": True, "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}
+
+
+def fixed_cost(state: Path, rounds: int) -> dict:
+    from sandbox.testing import TestApi
+    with sandbox_process(state / "sandbox-3", 3) as sandbox:
+        ep = sandbox.endpoints
+        work = state / "fixed"
+        set_up_sam(sandbox, TestApi(ep), work)
+        variables = partner_token_variables(ep, partner_token_customer_tenants=[c["tenant_id"] for c in ep["customers"]])
+        vault = ep["principals"]["automation"]
+        module_task = {"name": "One module task", "partnercenter.secure_app.keyvault_secret_info": {
+            "vault_url": ep["vault_url"], "names": ["bench-app-id"], "ca_bundle": ep["ca_file"],
+            "cloud_endpoints": ep["cloud"], "vault_tenant_id": vault["tenant_id"],
+            "vault_client_id": vault["client_id"], "vault_client_secret": vault["client_secret"]}}
+        results = interleaved(rounds, {
+            "debug task": lambda: playbook(work, "debug", [dict(PLAY, name="debug", tasks=[
+                {"name": "One debug task", "ansible.builtin.debug": {"msg": "hello"}}])], variables),
+            "module task": lambda: playbook(work, "module", [dict(PLAY, name="module", tasks=[module_task])], variables),
+            "partner_token, 3 customers": lambda: playbook(work, "partner_token", [dict(
+                PLAY, name="partner_token", roles=[{"role": "partnercenter.secure_app.partner_token"}])], variables),
+        })
+    role, module, debug = (results[k]["seconds"] for k in ("partner_token, 3 customers", "module task", "debug task"))
+    return {"runs": {name: summary(run) for name, run in results.items()},
+            "partner_token_to_module_task": ratio(role, module), "partner_token_to_debug_task": ratio(role, debug)}
+
+
+def customers_run(state: Path, customers: int, named: int, rounds: int) -> dict:
+    from sandbox.testing import TestApi
+    with sandbox_process(state / f"sandbox-{customers}", customers) as sandbox:
+        ep = sandbox.endpoints
+        api = TestApi(ep)
+        work = state / "customers"
+        set_up_sam(sandbox, api, work)
+        everyone = [c["tenant_id"] for c in ep["customers"]]
+        # The named ones spread over every kind of customer, as the whole set is.
+        chosen = everyone[::max(1, len(everyone) // named)][:named]
+        requests: dict[str, list] = {}
+
+        def counted(name: str, variables: dict):
+            def run():
+                before = api.get("/counters")["counters"]
+                result = playbook(work, name.replace(" ", "-"), [dict(PLAY, name=name, roles=[
+                    {"role": "partnercenter.secure_app.customer_access"}])], variables)
+                after = api.get("/counters")["counters"]
+                requests.setdefault(name, []).append(sum(after[k] - before.get(k, 0) for k in after
+                                                         if k.startswith("requests_")))
+                return result
+            return run
+
+        base = partner_token_variables(ep, customer_access_concurrency=32,
+                                       customer_access_report_dir=str(work / "report"))
+        results = interleaved(rounds, {
+            f"{len(chosen)} named": counted(f"{len(chosen)} named", dict(base, customer_access_customers=chosen)),
+            f"all {len(everyone)}": counted(f"all {len(everyone)}", base),
+        })
+    sizes = {f"{len(chosen)} named": len(chosen), f"all {len(everyone)}": len(everyone)}
+    rows = {}
+    for name, run in results.items():
+        seen = sorted(requests[name])[len(requests[name]) // 2]
+        rows[name] = dict(summary(run), customers=sizes[name], requests=seen,
+                          requests_per_customer=round(seen / sizes[name], 2),
+                          seconds_per_customer=round(run["seconds"] / sizes[name], 4))
+    named_row, all_row = rows[f"{len(chosen)} named"], rows[f"all {len(everyone)}"]
+    return {"runs": rows, "named_time_to_all": ratio(named_row["seconds"], all_row["seconds"]),
+            "tokens_asked_per_customer": 2}
+
+
+def summary(run: dict) -> dict:
+    return {"seconds": round(run["seconds"], 2), "cpu": round(run["cpu"], 2), "peak_mb": round(run["peak_mb"]),
+            "rounds": [round(s, 2) for s in run["rounds"]]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--named", type=int, default=100)
+    parser.add_argument("--skip", choices=["fixed", "customers"], action="append", default=[])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    args = parser.parse_args()
+    report = {}
+    with tempfile.TemporaryDirectory() as state:
+        if "fixed" not in args.skip:
+            report["fixed_cost"] = fixed_cost(Path(state), args.rounds)
+            print(json.dumps(report["fixed_cost"], indent=2), flush=True)
+        if "customers" not in args.skip:
+            report["customers_yml"] = customers_run(Path(state), args.customers, args.named, args.rounds)
+            print(json.dumps(report["customers_yml"], indent=2), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "runs.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
