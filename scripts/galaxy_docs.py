@@ -84,7 +84,7 @@ def markdown(rst: str) -> str:
         if directive:
             block, index = indented_block(lines, index + 1)
             if directive.group(1) == "code-block":
-                body = [text for text in block]
+                body = list(block)
                 while body and not body[0].strip():
                     body.pop(0)
                 margin = min(len(text) - len(text.lstrip()) for text in body if text.strip())
