@@ -10,5 +10,7 @@ from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._partner_
 
 
 class ActionModule(PartnerTokenAction):
+    TAKES_CUSTOMER_TENANT = True
+
     def resource(self, args):
         return RESOURCE_OF_API[args.get("api")]

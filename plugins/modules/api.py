@@ -87,7 +87,11 @@ options:
       - The fact is read on the controller; only the chosen token goes to the module.
     type: dict
   customer_tenant_id:
-    description: With O(partner_token), the customer tenant whose token to use (default the partner tenant).
+    description:
+      - With O(partner_token), the customer tenant whose token to use.
+      - Default, on a host of the P(partnercenter.secure_app.customers#inventory) inventory, that host's customer (its
+        variable C(partnercenter_customer_tenant_id)); elsewhere the partner tenant. An empty string is the partner
+        tenant on any host.
     type: str
 notes:
   - Graph answers a create with 201, an update or delete with 204; Resource Manager a PUT with 200 or 201 and a DELETE

@@ -40,7 +40,11 @@ options:
       - The fact is read on the controller; only the chosen token goes to the module.
     type: dict
   customer_tenant_id:
-    description: With O(partner_token), the customer tenant whose token to use (default the partner tenant).
+    description:
+      - With O(partner_token), the customer tenant whose token to use.
+      - Default, on a host of the P(partnercenter.secure_app.customers#inventory) inventory, that host's customer (its
+        variable C(partnercenter_customer_tenant_id)); elsewhere the partner tenant. An empty string is the partner
+        tenant on any host.
     type: str
   follow_pages:
     description:

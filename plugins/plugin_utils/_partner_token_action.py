@@ -15,9 +15,15 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import arguments_from_fact
 
+# The host variable the customers inventory sets on each customer's host.
+CUSTOMER_HOST_VARIABLE = "partnercenter_customer_tenant_id"
+
 
 class PartnerTokenAction(ActionBase):
     TRANSFERS_FILES = False
+    # Whether the module has customer_tenant_id: its default is then the host's customer (a task on
+    # a host of the customers inventory works in that customer); an empty value is the partner tenant.
+    TAKES_CUSTOMER_TENANT = False
 
     def resource(self, args: dict[str, Any]) -> str:
         raise NotImplementedError
@@ -25,6 +31,10 @@ class PartnerTokenAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
+        if self.TAKES_CUSTOMER_TENANT and args.get("customer_tenant_id") is None:
+            host_customer = (task_vars or {}).get(CUSTOMER_HOST_VARIABLE)
+            if host_customer:
+                args["customer_tenant_id"] = str(host_customer)
         fact = args.pop("partner_token", None)
         if fact is not None:
             if args.get("access_token"):

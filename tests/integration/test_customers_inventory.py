@@ -384,3 +384,41 @@ def test_worked_example_in_two_slices(world, collections_path):
         check_rows(world, report["customers"])
         seen += [row["tenant_id"] for row in report["customers"]]
     assert sorted(seen) == sorted(kind_of(world)), "every customer exactly once"
+
+
+def test_modules_default_to_the_hosts_customer(world, collections_path):
+    """A task on a customer's host names no tenant and works in that customer (api_info reads,
+    api in check mode); customer_tenant_id "" is the partner tenant; a customer without a token
+    fails with the reason (broken by: no default from the host variable)."""
+    workdir = world["workdir"]
+    record_file = workdir / "default-records.jsonl"
+    record_file.unlink(missing_ok=True)
+    vars_file = workdir / "default-vars.json"
+    fd = os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(role_vars(world), handle)
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(source(world)),
+               str(ROOT / "tests" / "integration" / "playbooks" / "customer_default.yml"), "-e", f"@{vars_file}",
+               "-f", "4"]
+    env = environment(collections_path, workdir, RECORD_RESULTS_FILE=str(record_file),
+                      ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "tests" / "integration" / "callback_plugins"),
+                      ANSIBLE_CALLBACKS_ENABLED="record_results")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=str(ROOT), env=env)
+    assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-2000:])
+    records = [json.loads(line) for line in record_file.read_text().splitlines()]
+    tenant_of_host = {c["domain"]: c["tenant_id"] for c in world["ep"]["customers"]}
+    reachable = {c["domain"] for c in world["ep"]["customers"] if c["kind"] in ("dap", "gdap_consented",
+                                                                               "gdap_expiring")}
+
+    def results(task):
+        return {r["host"]: r for r in records if r["task"] == task}
+    own, partner = results("Read in the host's customer"), results("Read in the partner tenant from a customer's host")
+    written, unreachable = results("Write in the host's customer (check mode)"), results("Unreachable customer")
+    assert {h for h, r in own.items() if r["status"] == "ok"} == reachable
+    for host in reachable:
+        assert own[host]["result"]["entries"][0]["id"] == tenant_of_host[host]
+        assert partner[host]["result"]["entries"][0]["id"] == world["ep"]["partner_tenant_id"]
+        assert written[host]["status"] == "ok" and written[host]["result"]["changed"]
+    for host in set(tenant_of_host) - reachable:
+        assert unreachable[host]["status"] == "failed"
+        assert f"has no graph token for customer tenant {tenant_of_host[host]}" in unreachable[host]["result"]["msg"]
