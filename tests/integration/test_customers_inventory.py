@@ -103,7 +103,7 @@ def group_members(data, group):
 
 
 def test_every_customer_is_a_host_with_its_variables(world, collections_path):
-    data, _ = listing(world, collections_path, source(world))
+    data = listing(world, collections_path, source(world))[0]
     hostvars = data["_meta"]["hostvars"]
     customers = world["ep"]["customers"]
     assert set(hostvars) == {c["domain"] for c in customers}
@@ -122,7 +122,7 @@ def test_every_customer_is_a_host_with_its_variables(world, collections_path):
 
 
 def test_groups_by_gdap_situation(world, collections_path):
-    data, _ = listing(world, collections_path, source(world))
+    data = listing(world, collections_path, source(world))[0]
     by_domain = {c["domain"]: c["kind"] for c in world["ep"]["customers"]}
     assert group_members(data, "dap") == {d for d, k in by_domain.items() if k == "dap"}
     assert group_members(data, "no_relationship") == {d for d, k in by_domain.items() if k == "none"}
@@ -138,7 +138,7 @@ def test_groups_by_gdap_situation(world, collections_path):
 
 
 def test_details_say_consent_and_coverage(world, collections_path):
-    data, _ = listing(world, collections_path, source(world, gdap_details=True))
+    data = listing(world, collections_path, source(world, gdap_details=True))[0]
     by_domain = {c["domain"]: c["kind"] for c in world["ep"]["customers"]}
     hostvars = data["_meta"]["hostvars"]
     consented = {d for d, k in by_domain.items() if k in ("gdap_consented", "gdap_expiring")}
@@ -158,7 +158,7 @@ def test_constructed_options(world, collections_path):
                   compose={"relationship_ends": "partnercenter_gdap.end_date"},
                   groups={"can_consent": "'Cloud Application Administrator' in partnercenter_gdap.roles"},
                   keyed_groups=[{"key": "partnercenter_gdap.status | default('none', true)", "prefix": "status"}])
-    data, _ = listing(world, collections_path, path)
+    data = listing(world, collections_path, path)[0]
     hostvars = data["_meta"]["hostvars"]
     by_domain = {c["domain"]: c["kind"] for c in world["ep"]["customers"]}
     assert set(hostvars) == {d for d, k in by_domain.items() if k != "none"}
@@ -193,9 +193,9 @@ def test_cache_is_used(world, collections_path):
     cache_dir = world["workdir"] / "cache2"
     path = source(world, "cache2.partnercenter.yml", cache=True, cache_plugin="ansible.builtin.jsonfile",
                   cache_connection=str(cache_dir), cache_timeout=3600)
-    first, _ = listing(world, collections_path, path)
+    first = listing(world, collections_path, path)[0]
     counters = api.get("/counters")["counters"]
-    second, _ = listing(world, collections_path, path)
+    second = listing(world, collections_path, path)[0]
     assert second == first
     assert api.get("/counters")["counters"]["token_requests"] == counters["token_requests"], "the cache answered"
     refreshed = inventory(world, collections_path, path, "--list", "--flush-cache")
@@ -380,7 +380,7 @@ def test_worked_example_in_two_slices(world, collections_path):
     seen = []
     for index in (0, 1):  # as job slicing does: host i goes to slice i % 2
         part = ",".join(hosts[index::2])
-        report, _ = report_run(world, collections_path, "--limit", part, "-f", "4", slice_name=f"slice{index}")
+        report = report_run(world, collections_path, "--limit", part, "-f", "4", slice_name=f"slice{index}")[0]
         check_rows(world, report["customers"])
         seen += [row["tenant_id"] for row in report["customers"]]
     assert sorted(seen) == sorted(kind_of(world)), "every customer exactly once"
@@ -407,8 +407,8 @@ def test_modules_default_to_the_hosts_customer(world, collections_path):
     assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-2000:])
     records = [json.loads(line) for line in record_file.read_text().splitlines()]
     tenant_of_host = {c["domain"]: c["tenant_id"] for c in world["ep"]["customers"]}
-    reachable = {c["domain"] for c in world["ep"]["customers"] if c["kind"] in ("dap", "gdap_consented",
-                                                                               "gdap_expiring")}
+    reachable = {c["domain"] for c in world["ep"]["customers"]
+                 if c["kind"] in ("dap", "gdap_consented", "gdap_expiring")}
 
     def results(task):
         return {r["host"]: r for r in records if r["task"] == task}
