@@ -23,7 +23,9 @@ ACCESS_TOKEN_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES)},
     "scopes": {"type": "list", "elements": "str"},
     "customer_tenants": {"type": "list", "elements": "str"},
-    "concurrency": {"type": "int", "default": 8},
+    # 32 from measurements at 1,000 tenants (8: 1.7x slower, 16: 1.3x, 64: no faster, more 429s);
+    # a 429 pauses the whole pool (see _http.ThrottleGate).
+    "concurrency": {"type": "int", "default": 32},
     "fail_on_customer_error": {"type": "bool", "default": False},
 }
 ACCESS_TOKEN_CHECKS: dict[str, Any] = {"required_together": [("client_id", "refresh_token")],
@@ -41,7 +43,7 @@ def requested_scopes(context: Context, resources: list[str] | None, scopes: list
 
 def exchange(context: Context, *, client_id: str, client_secret: str | None, tenant: str, refresh_token: str,
              resources: list[str] | None = None, scopes: list[str] | None = None,
-             customer_tenants: list[str] | None = None, concurrency: int = 8,
+             customer_tenants: list[str] | None = None, concurrency: int = 32,
              fail_on_customer_error: bool = False,
              progress: Progress | None = None,
              customer_resources: list[str] | None = None,

@@ -36,8 +36,8 @@ CUSTOMER_CHOICES = ("listed", "all", "gdap")
 REFRESH_TOKEN_LIFETIME_DAYS = 90
 _UTC_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# Customers handled at once (see the partner_token role's README for the measurements behind it).
-DEFAULT_CONCURRENCY = 8
+# Customers handled at once, as access_token's (the README's fan-out section has the measurements).
+DEFAULT_CONCURRENCY = 32
 
 
 @dataclass
@@ -161,7 +161,7 @@ DISCOVERY_RESOURCE = {"all": "partner_center", "gdap": "graph"}
 def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict[str, Any] | None = None,
                         resources: list[str], customer_resources: list[str] | None = None,
                         customer_tenants: list[str] | None = None, customers: str = "listed",
-                        customer_limit: int = 0, concurrency: int = 8,
+                        customer_limit: int = 0, concurrency: int = DEFAULT_CONCURRENCY,
                         progress: Callable[[int, int, int], None] | None = None,
                         now: datetime.datetime | None = None) -> dict[str, Any]:
     """Read the vault, exchange, write back, then the customers. Returns what the partner_token

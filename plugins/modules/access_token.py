@@ -44,9 +44,12 @@ options:
     type: list
     elements: str
   concurrency:
-    description: How many customer tenants are handled at once.
+    description:
+      - How many customer tenants are handled at once.
+      - The default comes from measurements at 1,000 tenants (8 took 1.7x as long, 16 1.3x, 64 no less); when
+        Entra answers 429, every thread pauses for its Retry-After, not only the one that got it.
     type: int
-    default: 8
+    default: 32
   fail_on_customer_error:
     description: Fail the task when any customer tenant gives no token.
     type: bool

@@ -94,9 +94,12 @@ options:
     type: int
     default: 0
   concurrency:
-    description: How many customer tenants are handled at once.
+    description:
+      - How many customer tenants are handled at once.
+      - The default comes from measurements at 1,000 tenants (8 took 1.7x as long, 16 1.3x, 64 no less); when
+        Entra answers 429, every thread pauses for its Retry-After, not only the one that got it.
     type: int
-    default: 8
+    default: 32
 notes:
   - "The vault's credential, in this order: its own service principal O(vault_tenant_id), O(vault_client_id),
     O(vault_client_secret); Automation Platform's built-in Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT),
