@@ -33,6 +33,31 @@ MODES = ("browser", "device_code", "code")
 LISTENER_IDLE_SECONDS = 5
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def loopback_receiver(port: int) -> Any:
+    """msal's listener, bound to the loopback address. msal binds every interface (0.0.0.0) when it
+    detects a container (Docker, Podman, Kubernetes), which would offer the sign-in's code to the
+    network: such a listener is closed at once and the same server class and handler are bound
+    to 127.0.0.1 instead. A listener that cannot be checked or rebound is refused."""
+    receiver = AuthCodeReceiver(port=port)
+    server = getattr(receiver, "_server", None)
+    address = getattr(server, "server_address", None)
+    if server is not None and address and address[0] != LOOPBACK:
+        server_class, handler, bound_port = type(server), server.RequestHandlerClass, address[1]
+        server.server_close()
+        receiver._server = server = server_class((LOOPBACK, bound_port), handler)  # pylint: disable=protected-access
+        address = server.server_address
+    if not address or address[0] != LOOPBACK:
+        if server is not None:
+            server.server_close()
+        raise SecureAppError("The browser-mode listener could not be bound to the loopback address only (this msal "
+                             "release binds it another way), and it would take the sign-in's code from the network: "
+                             "use mode: device_code or mode: code.", code="listener_not_loopback")
+    return receiver
+
+
 def _flow_file(state_dir: str, client_id: str, tenant: str) -> str:
     """The pending sign-in's file. client_id must be a GUID and the tenant was checked already, so
     neither can lead the path out of the state directory."""
@@ -148,7 +173,7 @@ class Consent:
         socket.setdefaulttimeout(LISTENER_IDLE_SECONDS)
         try:
             try:
-                receiver = AuthCodeReceiver(port=redirect.port or 80)
+                receiver = loopback_receiver(redirect.port or 80)
             except OSError as exc:
                 raise SecureAppError(f"Cannot listen on {self.params['redirect_uri']} ({exc.strerror}): free the port "
                                      "or register another localhost redirect URI.") from None
