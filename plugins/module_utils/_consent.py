@@ -69,15 +69,19 @@ def _flow_file(state_dir: str, client_id: str, tenant: str) -> str:
 
 
 def _private_directory(path: str) -> None:
-    """The state directory: created 0700, and refused when it is a link or others may write it."""
+    """The state directory: created 0700; an existing one must be a directory (not a link) of mode
+    0700 that the user owns, as a PKCE verifier others can read or replace is theirs too."""
     os.makedirs(path, mode=0o700, exist_ok=True)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise SecureAppError(f"state_dir {path} is a link or not a directory: give a directory of your own.",
                              code="unsafe_state_dir")
-    if info.st_mode & 0o022:
-        raise SecureAppError(f"state_dir {path} can be written by other users: chmod 700 it or give another "
-                             "directory.", code="unsafe_state_dir")
+    if info.st_uid != os.geteuid():
+        raise SecureAppError(f"state_dir {path} belongs to another user (uid {info.st_uid}): give a directory of your "
+                             "own.", code="unsafe_state_dir")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        raise SecureAppError(f"state_dir {path} has mode {stat.S_IMODE(info.st_mode):04o}, and the pending sign-in "
+                             "must be yours alone: chmod 700 it or give another directory.", code="unsafe_state_dir")
 
 
 def _save_private(path: str, data: dict[str, Any]) -> None:
@@ -210,6 +214,12 @@ class Consent:
                 f"{self.params['redirect_uri']}, which may not load: copy that whole address and run again with "
                 f"code set to it. URL: {flow['auth_uri']}", code="code_required", details={"auth_uri": flow["auth_uri"]})
         try:
+            age = time.time() - float((flow or {}).get("saved_at") or 0)
+            if flow and not 0 <= age <= self.params["sign_in_timeout"]:
+                raise SecureAppError(
+                    f"The pending sign-in was started {age:.0f} s ago, longer than sign_in_timeout "
+                    f"({self.params['sign_in_timeout']} s), so it is stale: run again without code to start a new "
+                    "one, and paste its redirect address sooner.", code="sign_in_stale")
             if flow:
                 response = pasted_response(pasted, flow)
                 flow.pop("saved_at", None)

@@ -65,7 +65,10 @@ options:
     type: bool
     default: true
   sign_in_timeout:
-    description: Seconds to wait for the user to sign in.
+    description:
+      - Seconds to wait for the user to sign in.
+      - In code mode, a pending sign-in older than this is stale: the second run refuses its code and the next run
+        without O(code) starts afresh.
     type: int
     default: 900
   login_hint:
@@ -78,15 +81,16 @@ options:
   state_dir:
     description:
       - Where code mode keeps the pending sign-in (PKCE verifier) between its two runs.
-      - The directory is created mode 0700 and refused when it is a link or others can write it; each file is
-        written new with mode 0600 and renamed into place, and never read through a link.
+      - The directory is created mode 0700. An existing one is refused unless it is a directory (not a link) of mode
+        0700 owned by the user running the task; each file is written new with mode 0600 and renamed into place, and
+        never read through a link.
     type: path
     default: ~/.ansible/partnercenter_secure_app
 notes:
-  - "Browser mode: the listener is msal's. It binds to 127.0.0.1 only (inside a container msal binds 0.0.0.0, so
-    there publish the port to nobody else), serves one connection at a time, and drops a connection that sends
-    nothing for 5 seconds, so an idle connection cannot hold the sign-in. The whole wait is bounded by
-    O(sign_in_timeout)."
+  - "Browser mode: the listener is msal's, bound to 127.0.0.1 only, also inside a container (where msal itself
+    would bind every interface; a browser outside the container cannot reach it there: use O(mode=device_code) or
+    O(mode=code)). It serves one connection at a time, and drops a connection that sends nothing for 5 seconds, so
+    an idle connection cannot hold the sign-in. The whole wait is bounded by O(sign_in_timeout)."
   - O(client_id) is required; O(client_secret) makes the app a confidential client (browser and code modes).
     Device code is a public client flow, so the app must allow public client flows
     (M(partnercenter.secure_app.app_registration) O(partnercenter.secure_app.app_registration#module:allow_public_client_flows=true)).

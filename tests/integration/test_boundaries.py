@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,15 @@ def test_the_browser_listener_binds_loopback_in_a_container(run_playbook, sam):
     finally:
         os.killpg(playbook.pid, signal.SIGTERM)
         playbook.wait(30)
+
+
+def test_a_pending_code_mode_sign_in_goes_stale(run_playbook, sam, tmp_path):
+    """Broken by: keeping the pending sign-in (its PKCE verifier) for a code pasted any time later."""
+    arguments = {"client_id": sam["app_id"], "client_secret": sam["secret"], "mode": "code",
+                 "state_dir": str(tmp_path / "state")}
+    first = run_playbook("consent.yml", arguments)
+    assert first.failed_task()["msg"].startswith("Open this URL in a browser")
+    time.sleep(2.5)
+    late = run_playbook("consent.yml", dict(arguments, sign_in_timeout=2, code="http://localhost:8400/?code=late&state=x"))
+    assert "The pending sign-in was started" in failure(late) and "so it is stale" in failure(late)
+    assert list((tmp_path / "state").iterdir()) == []  # the stale verifier is gone

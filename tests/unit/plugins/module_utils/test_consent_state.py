@@ -43,9 +43,26 @@ def test_a_client_id_cannot_lead_out_of_the_state_directory(tmp_path, client_id)
         _flow_file(str(tmp_path), client_id, "contoso.onmicrosoft.com")
 
 
-def test_a_state_directory_others_can_write_is_refused(tmp_path):
+@pytest.mark.parametrize("mode", [0o777, 0o755, 0o750, 0o711, 0o1700, 0o500])
+def test_a_state_directory_not_0700_is_refused(tmp_path, mode):
     shared = tmp_path / "shared"
     shared.mkdir()
-    os.chmod(shared, 0o777)
-    with pytest.raises(SecureAppError, match="can be written by other users"):
+    os.chmod(shared, mode)
+    with pytest.raises(SecureAppError, match=f"has mode {mode:04o}, and the pending sign-in must be yours alone"):
         _save_private(_flow_file(str(shared), CLIENT_ID, "contoso.onmicrosoft.com"), {})
+
+
+def test_a_state_directory_of_another_user_is_refused(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("giving a directory to another user needs root")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 65534, 65534)
+    with pytest.raises(SecureAppError, match="belongs to another user"):
+        _save_private(_flow_file(str(theirs), CLIENT_ID, "contoso.onmicrosoft.com"), {})
+
+
+def test_a_new_state_directory_is_0700(tmp_path):
+    path = _flow_file(str(tmp_path / "new"), CLIENT_ID, "contoso.onmicrosoft.com")
+    _save_private(path, {})
+    assert stat.S_IMODE(os.stat(tmp_path / "new").st_mode) == 0o700
