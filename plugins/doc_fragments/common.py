@@ -63,9 +63,9 @@ class ModuleDocFragment:
 requirements:
   - python >= 3.11
   - msal >= 1.28.0
-  - requests >= 2.32.4
-  - urllib3 >= 2.5.0
-  - pyjwt >= 2.10.1
+  - requests >= 2.33.0
+  - urllib3 >= 2.7.0
+  - pyjwt >= 2.13.0
 """
 
     # Options every module shares: the cloud, TLS, retries and the credential used.

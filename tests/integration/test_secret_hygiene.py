@@ -5,10 +5,13 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tarfile
 import tempfile
-import time
 from pathlib import Path
 
+from conftest import ROOT, PlaybookRun, role_variables
 from integration_helpers import vault_client
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
@@ -40,32 +43,80 @@ def test_exchange_at_vvv_prints_no_secret(run_playbook, ep, sam):
     assert "the output has been hidden" in run.stdout
 
 
+# The run's own system temporary folder: a tmpfs over it in a private mount namespace, so that
+# nothing else on the machine writes there and everything found is the run's. pytest's folder
+# (the variables files, the sandbox's CA) is bound back in and left out of the snapshot, which is
+# written into it when the run ends (the tmpfs goes with the namespace).
+PRIVATE_TMP = r"""set -e
+tmp=$1 keep=$2 snapshot=$3
+shift 3
+mount -t tmpfs none /run
+mkdir /run/keep
+mount --bind "$keep" /run/keep
+mount -t tmpfs -o mode=1777 none "$tmp"
+mkdir -p "$keep"
+mount --bind /run/keep "$keep"
+umount /run/keep
+umount /run
+mkdir -m 700 "$tmp/run-tmp"
+set +e
+"$@"
+rc=$?
+tar -C "$tmp" --exclude="./${keep#"$tmp"/}" -cf "$snapshot" .
+exit $rc
+"""
+
+
+def _private_tmp_possible(system_tmp: Path, keep: Path) -> bool:
+    hidden = [path for path in (ROOT, Path(sys.executable)) if system_tmp in path.parents]
+    if os.geteuid() != 0 or not shutil.which("unshare") or keep.parent != system_tmp or hidden:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], check=False, capture_output=True).returncode == 0
+
+
 def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_playbook, ep, api, auto_approve,
                                                                            tmp_path, tmp_path_factory, request):
     """Every place a run writes: output, log, fact cache, Ansible's temporary folders, and HOME,
-    TMPDIR and ANSIBLE_HOME of the run itself, plus whatever appeared in the system's temporary
-    folder meanwhile (broken by: a module that writes a token file to /tmp, to ~/, or to
-    tempfile's folder, and so by any file the collection leaves with a secret)."""
-    from conftest import role_variables
-    names = ("log", "facts", "local-tmp", "remote-tmp", "home", "tmpdir", "ansible-home")
+    TMPDIR and ANSIBLE_HOME of the run itself, and the system's temporary folder, which each run
+    gets to itself (broken by: a module that writes a token file to /tmp, to ~/, or to tempfile's
+    folder, and so by any file the collection leaves with a secret). Where a private mount
+    namespace cannot be made (not root), TMPDIR is a private folder and /tmp is not scanned."""
+    names = ("log", "facts", "local-tmp", "remote-tmp", "home", "ansible-home")
     places = {name: tmp_path / name for name in names}
     for place in places.values():
         place.mkdir()
-    # TMPDIR short: ansible-core 2.21 puts a unix socket there, and a socket path is at most 107
-    # bytes (pytest-xdist's folders are deep). Scanned like the others, removed at the end.
-    places["tmpdir"] = Path(tempfile.mkdtemp(prefix="hyg-", dir="/tmp"))
-    request.addfinalizer(lambda: shutil.rmtree(places["tmpdir"], ignore_errors=True))
+    system_tmp = Path(tempfile.gettempdir())
+    basetemp = tmp_path_factory.getbasetemp()
+    keep = next((p for p in basetemp.parents if p.name.startswith("pytest-of-")), basetemp)
+    private = _private_tmp_possible(system_tmp, keep)
+    if private:
+        # TMPDIR short: ansible-core 2.21 puts a unix socket there (at most 107 bytes).
+        tmpdir = str(system_tmp / "run-tmp")
+    else:
+        places["tmpdir"] = Path(tempfile.mkdtemp(prefix="hyg-", dir="/tmp"))
+        request.addfinalizer(lambda: shutil.rmtree(places["tmpdir"], ignore_errors=True))
+        tmpdir = str(places["tmpdir"])
     env = {"ANSIBLE_LOG_PATH": str(places["log"] / "ansible.log"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(places["facts"]), "ANSIBLE_LOCAL_TEMP": str(places["local-tmp"]),
            "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart",
-           "HOME": str(places["home"]), "TMPDIR": str(places["tmpdir"]), "ANSIBLE_HOME": str(places["ansible-home"])}
+           "HOME": str(places["home"]), "TMPDIR": tmpdir, "ANSIBLE_HOME": str(places["ansible-home"])}
     variables = role_variables(ep, "vvvv")
-    system_tmp = Path(tempfile.gettempdir())
-    started = time.time() - 1
-    runs = [run_playbook("playbooks/onboard.yml", variables, verbosity=4, env=env),
-            run_playbook("playbooks/daily.yml", variables, verbosity=4, env=env)]
-    for run in runs:
-        assert run.ok, run
+    snapshots = []
+
+    def run(name):
+        if not private:
+            return run_playbook(name, variables, verbosity=4, env=env)
+        command, environment, record_file = run_playbook.prepare(name, variables, verbosity=4, env=env)
+        snapshot = tmp_path / f"system-tmp-{len(snapshots)}.tar"
+        snapshots.append(snapshot)
+        completed = subprocess.run(["unshare", "-m", "sh", "-c", PRIVATE_TMP, "sh", str(system_tmp), str(keep),
+                                    str(snapshot)] + command, capture_output=True, text=True, env=environment,
+                                   timeout=600, check=False, stdin=subprocess.DEVNULL, cwd=str(ROOT))
+        return PlaybookRun(completed, record_file)
+
+    runs = [run("playbooks/onboard.yml"), run("playbooks/daily.yml")]
+    for one in runs:
+        assert one.ok, one
     vault = vault_client(ep)
     secrets = [vault.get_secret("vvvv-client-secret").value, ep["principals"]["automation"]["client_secret"]]
     secrets += [vault.get_secret("vvvv-refresh-token", p.version).value
@@ -77,15 +128,14 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
         for path in place.rglob("*"):
             if path.is_file():
                 texts[f"{name}: {path.relative_to(place)}"] = path.read_text(errors="replace")
-    # pytest's own folders are left out: they hold sandboxes' state and the tests' variables files
-    # (this run's, other workers', and those of any other pytest run on the machine).
-    basetemp = tmp_path_factory.getbasetemp()
-    skip = next((p for p in basetemp.parents if p.name.startswith("pytest-of-")), basetemp)
-    for path in _new_files(system_tmp, started, skip=skip):
-        try:
-            texts[f"system temp: {path}"] = path.read_text(errors="replace")
-        except OSError:
-            continue  # another process's file, gone meanwhile (concurrent test workers)
+    for number, snapshot in enumerate(snapshots):
+        with tarfile.open(snapshot) as archive:
+            for member in archive.getmembers():
+                if member.isfile():
+                    texts[f"system temp of run {number}: {member.name}"] = \
+                        archive.extractfile(member).read().decode(errors="replace")
+    assert not private or len(snapshots) == 2 and any("run-tmp" in n for s in snapshots
+                                                      for n in tarfile.open(s).getnames())
     assert any(name.startswith("log") for name in texts) and len(texts["stdout/stderr"]) > 20000
     for name, text in texts.items():
         try:
@@ -94,20 +144,4 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
             raise AssertionError(f"{error} in {name}") from None
         # The fact's name in a file means the fact itself was written (a cache), unless the file is
         # the output or the log (task names) or a file another process left in the system's folder.
-        assert "partner_token" not in text or name.startswith(("stdout", "log", "recorded", "system temp")), name
-
-
-def _new_files(folder: Path, since: float, skip: Path) -> list[Path]:
-    """Files under folder changed since the run began, except under skip."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not Path(root, d).is_symlink() and Path(root, d) != skip]
-        for name in files:
-            path = Path(root, name)
-            try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since \
-                        and path.stat().st_size < 5_000_000:
-                    found.append(path)
-            except OSError:
-                continue  # gone meanwhile
-    return found
+        assert "partner_token" not in text or name.startswith(("stdout", "log", "recorded")), name
