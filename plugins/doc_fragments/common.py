@@ -109,6 +109,19 @@ notes:
 options:
 """ + _CONNECTION_OPTIONS + _REQUIREMENTS
 
+    # partner_token, taken the same way by every module that calls an API (their shared action).
+    PARTNER_TOKEN = r"""
+options:
+  partner_token:
+    description:
+      - The C(partner_token) fact as the C(partner_token) role sets it. The task takes from it the access token it
+        needs (in the partner tenant) and the cloud, endpoints and CA bundle, so a role passes one value instead of
+        copying fields. Mutually exclusive with O(access_token).
+      - The fact is read on the controller; only the chosen token goes to the module. The fact (or any part of it
+        holding tokens) given under another option fails the task before the module runs, without showing it.
+    type: dict
+"""
+
     # The same options for lookups, with environment and variable sources. Secrets have no ini.
     PLUGINS = r"""
 options:

@@ -16,13 +16,21 @@ from ansible.module_utils.basic import AnsibleModule
 from ._context import COMMON_ARGUMENT_SPEC, CREDENTIAL_OPTIONS, Context, clean_credential
 from ._errors import SecureAppError, unexpected_error_sentence
 from ._option_names import in_callers_terms
+from ._partner_token import PARTNER_TOKEN_ARGUMENT_SPEC, arguments_from_fact
 from ._redact import redact, redact_result
 
 
 class SecureAppModule:
-    def __init__(self, argument_spec: dict[str, Any], *, common: bool = True, **kwargs: Any) -> None:
+    def __init__(self, argument_spec: dict[str, Any], *, common: bool = True, partner_token_resource: str | None = None,
+                 **kwargs: Any) -> None:
         spec = dict(COMMON_ARGUMENT_SPEC) if common else {}
         spec.update(argument_spec)
+        # The module takes partner_token as every API module does (doc fragment common.PARTNER_TOKEN):
+        # its action picks the token on the controller; a run without the action picks it here.
+        self.partner_token_resource = partner_token_resource
+        if partner_token_resource:
+            spec.update(PARTNER_TOKEN_ARGUMENT_SPEC)
+            kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + [("partner_token", "access_token")]
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
@@ -37,6 +45,8 @@ class SecureAppModule:
     def run(self, work: Callable[["SecureAppModule"], dict[str, Any]]) -> None:
         failure: dict[str, Any] | None = None
         try:
+            if self.partner_token_resource and self.params.get("partner_token"):
+                self.params.update(arguments_from_fact(self.params.pop("partner_token"), self.partner_token_resource))
             for name in CREDENTIAL_OPTIONS & set(self.params):
                 cleaned = clean_credential(self.params[name], name)
                 if cleaned:

@@ -17,6 +17,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
 attributes:
   check_mode:
@@ -120,7 +121,7 @@ def main() -> None:
         },
         required_one_of=[("app_id", "service_principal_id")],
         mutually_exclusive=[("app_id", "service_principal_id")],
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="graph",
     )
     module.run(run)
 

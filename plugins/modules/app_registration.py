@@ -29,6 +29,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
 attributes:
   check_mode:
@@ -255,7 +256,7 @@ def main() -> None:
         },
         required_one_of=[("display_name", "app_id")],
         required_if=[("remove_other_secrets", True, ("secret_key_id",))],
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="graph",
     )
     module.run(run)
 

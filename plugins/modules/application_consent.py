@@ -23,6 +23,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
 attributes:
   check_mode:
@@ -196,7 +197,7 @@ def main() -> None:
              "scopes": {"type": "list", "elements": "str", "required": True}}},
          "concurrency": {"type": "int", "default": 8},
          "fail_on_customer_error": {"type": "bool", "default": True}},
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="partner_center",
     )
     module.run(run)
 

@@ -67,7 +67,7 @@ options:
   sign_in_timeout:
     description:
       - Seconds to wait for the user to sign in.
-      - In code mode, a pending sign-in older than this is stale: the second run refuses its code and the next run
+      - In code mode, a pending sign-in older than this is stale; the second run refuses its code, and the next run
         without O(code) starts afresh.
     type: int
     default: 900

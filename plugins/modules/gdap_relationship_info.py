@@ -21,6 +21,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.attributes.INFO_MODULE
 options:
@@ -179,7 +180,7 @@ def main() -> None:
          "customer_tenants": {"type": "list", "elements": "str"},
          "include_access_assignments": {"type": "bool", "default": True},
          "concurrency": {"type": "int", "default": 8}},
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="graph",
     )
     module.run(run)
 

@@ -18,6 +18,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.keyvault
 attributes:
@@ -210,7 +211,7 @@ def main() -> None:
             "recover_deleted": {"type": "bool", "default": True},
             "purge": {"type": "bool", "default": False},
         },
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="keyvault",
     )
     module.run(run)
 

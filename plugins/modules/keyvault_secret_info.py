@@ -17,6 +17,7 @@ author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
   - partnercenter.secure_app.common
+  - partnercenter.secure_app.common.PARTNER_TOKEN
   - partnercenter.secure_app.attributes.ACTION_GROUP
   - partnercenter.secure_app.keyvault
   - partnercenter.secure_app.attributes.INFO_MODULE
@@ -106,7 +107,7 @@ def main() -> None:
             "names": {"type": "list", "elements": "str", "required": True},
             "fail_on_missing": {"type": "bool", "default": True},
         },
-        supports_check_mode=True,
+        supports_check_mode=True, partner_token_resource="keyvault",
     )
     module.run(run)
 
