@@ -32,7 +32,7 @@ class ActionModule(ActionBase):
 
         def work(context):
             return dict(exchange(
-                context, client_id=context.option("client_id"), client_secret=context.option("client_secret"),
+                context, client_id=context.option("client_id"), client_secret=context.client_credential(),
                 tenant=context.tenant(), refresh_token=context.option("refresh_token"), resources=params["resources"],
                 scopes=params["scopes"], customer_tenants=params["customer_tenants"],
                 concurrency=params["concurrency"], fail_on_customer_error=params["fail_on_customer_error"],

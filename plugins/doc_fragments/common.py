@@ -66,6 +66,7 @@ requirements:
   - requests >= 2.33.0
   - urllib3 >= 2.7.0
   - pyjwt >= 2.13.0
+  - cryptography >= 42.0.0 (for O(client_certificate) and certificates)
 """
 
     # Options every module shares: the cloud, TLS, retries and the credential used.
@@ -88,6 +89,30 @@ options:
         it, O(client_id) and O(client_secret) sign in as the service principal (app only).
       - Can also be set with the E(PARTNERCENTER_CLIENT_SECRET) environment variable.
     type: str
+  client_certificate:
+    description:
+      - The application's certificate credential instead of O(client_secret) - one PEM text holding the private key
+        and its certificate, as the C(onboard) role stores it in Key Vault. msal signs each client assertion with
+        the key; the certificate must be one of the app's key credentials.
+      - Give at most one of O(client_secret), O(client_certificate) and O(client_assertion_source).
+    type: str
+  client_assertion_source:
+    description:
+      - Authenticate the application with a federated identity credential instead of a secret or certificate - the
+        workload's own token is the client assertion, so no credential of the app exists anywhere.
+      - V(managed_identity) asks the managed identity where the task runs (through azure-identity) for a token for
+        C(api://AzureADTokenExchange); the app needs a federated identity credential trusting that identity
+        (issuer C(https://login.microsoftonline.com/TENANT/v2.0), subject its object id).
+      - V(file) reads the token from O(client_assertion_file) each time one is needed (Kubernetes workload
+        identity's C(AZURE_FEDERATED_TOKEN_FILE), a CI system's OIDC token).
+    type: str
+    choices: [managed_identity, file]
+  managed_identity_client_id:
+    description: With O(client_assertion_source=managed_identity), the client id of a user-assigned identity.
+    type: str
+  client_assertion_file:
+    description: With O(client_assertion_source=file), the path of the token file.
+    type: path
   refresh_token:
     description:
       - A refresh token of O(client_id), exchanged for the access token the task needs.
@@ -183,6 +208,27 @@ options:
       - name: PARTNERCENTER_CLIENT_SECRET
     vars:
       - name: partnercenter_client_secret
+  client_certificate:
+    description: The application's certificate credential (PEM of private key and certificate), instead of a secret.
+    type: str
+    vars:
+      - name: partnercenter_client_certificate
+  client_assertion_source:
+    description: Authenticate the application with a federated credential (V(managed_identity) or V(file)).
+    type: str
+    choices: [managed_identity, file]
+    vars:
+      - name: partnercenter_client_assertion_source
+  managed_identity_client_id:
+    description: The client id of a user-assigned managed identity for O(client_assertion_source=managed_identity).
+    type: str
+    vars:
+      - name: partnercenter_managed_identity_client_id
+  client_assertion_file:
+    description: The token file for O(client_assertion_source=file).
+    type: path
+    vars:
+      - name: partnercenter_client_assertion_file
   refresh_token:
     description: The refresh token to exchange.
     type: str

@@ -100,7 +100,7 @@ class LookupModule(LookupBase):
         scopes = [term for term in terms if term not in RESOURCES]
         with secure_app_context(self.get_option, "the access_token lookup") as context:
             result = exchange(context, client_id=context.option("client_id"),
-                              client_secret=context.option("client_secret"), tenant=context.tenant(),
+                              client_secret=context.client_credential(), tenant=context.tenant(),
                               refresh_token=context.option("refresh_token"), resources=resources, scopes=scopes)
         return [dict(result["tokens"][term], refresh_token=result["refresh_token"]) for term in terms]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from ._app_credentials import AppCredentials, certificate_views, managed_certificates
 from ._catalog import OOB_REDIRECT_URI, PARTNER_CENTER_REDIRECT_URI, normalize_resource_access, sam_required_resource_access
 from ._errors import SecureAppError
 from ._graph import Graph
@@ -90,6 +91,7 @@ def app_view(app: dict[str, Any], sp: dict[str, Any] | None, tenant_id: str | No
         "tenant_id": tenant_id,
         "managed_secrets": [{"key_id": c.get("keyId"), "hint": c.get("hint"), "end_date_time": c.get("endDateTime")}
                             for c in app.get("passwordCredentials") or []],
+        "certificates": certificate_views(app),
     }
 
 
@@ -100,6 +102,7 @@ class AppRegistration:
         self.check_mode = check_mode
         self.changed = False
         self.diff: dict[str, Any] = {"before": {}, "after": {}}
+        self.token_tenant_id: str | None = None  # the tenant of the Graph token (a federated issuer's default)
 
     def find(self) -> dict[str, Any] | None:
         app_id, name = self.params.get("app_id"), self.params.get("display_name")
@@ -129,13 +132,12 @@ class AppRegistration:
             raise SecureAppError("rotate_secret and remove_other_secrets are two steps of a rotation: run them as "
                                  "two tasks, storing and checking the new secret in between.")
         app = self.find()
-        secret = None
         if app is None:
             wanted = desired_fields(self.params, creating=True)
             self.changed = True
             self.diff = {"before": {}, "after": _comparable(wanted)}
             if self.check_mode:
-                return {"changed": True, "app": None, "diff": self.diff, "secret": None}
+                return {"changed": True, "app": None, "diff": self.diff, "secret": None, "certificate": None}
             app = self.graph.create_application(wanted)
         else:
             wanted = desired_fields(self.params, creating=False)
@@ -148,16 +150,44 @@ class AppRegistration:
                     self.graph.update_application(app["id"], changes)
                     app = dict(app, **changes)
         sp = self.ensure_service_principal(app)
-        result: dict[str, Any] = {}
+        result: dict[str, Any] = {"secret": None, "certificate": None}
+        kind = self.params.get("credential_kind") or "secret"
+        credentials = AppCredentials(self.graph, self.params, self.check_mode, self.diff, self.token_tenant_id)
+        federated = credentials.federated_current(app) if kind == "federated" and app.get("id") else []
         if self.params.get("remove_other_secrets"):
-            result["removed_key_ids"] = self.remove_other_secrets(app)
-            secret = None
+            result["removed_key_ids"] = self.remove_other_credentials(app, kind, credentials)
+        elif kind == "certificate":
+            result["certificate"] = credentials.ensure_certificate(app)
+        elif kind == "federated":
+            result["federated_credential"] = credentials.ensure_federated(app, federated)
         else:
-            secret = self.ensure_secret(app)
-        if (secret or result.get("removed_key_ids")) and not self.check_mode:
+            result["secret"] = self.ensure_secret(app)
+        self.changed = self.changed or credentials.changed
+        if (result["secret"] or result["certificate"] or result.get("removed_key_ids")) and not self.check_mode:
             app = self.graph.get_application(app["id"]) or app
-        return dict(result, changed=self.changed, app=app_view(app, sp, self.params.get("tenant_id")), diff=self.diff,
-                    secret=secret)
+        view = app_view(app, sp, self.params.get("tenant_id"))
+        view["credential_kind"] = kind
+        if kind == "federated":
+            view["federated_credentials"] = [credentials.view(c) for c in federated]
+        return dict(result, changed=self.changed, app=view, diff=self.diff)
+
+    def remove_other_credentials(self, app: dict[str, Any], kind: str, credentials: AppCredentials) -> list[str]:
+        """The last step of a rotation or a migration: only the credential of the kind kept stays
+        (the secret or certificate secret_key_id names; for federated, no secret or certificate)."""
+        keep = self.params.get("secret_key_id")
+        if kind != "federated" and not keep:
+            raise SecureAppError("remove_other_secrets needs secret_key_id: the key id of the secret or certificate "
+                                 "you keep.")
+        if kind == "secret" and keep not in {c.get("keyId") for c in app.get("passwordCredentials") or []}:
+            raise SecureAppError(f"secret_key_id {keep} is not a secret of app {app.get('appId')}, so no secret was "
+                                 "removed: give the key id of the secret you hold.", code="secret_not_found")
+        if kind == "certificate" and keep not in {k.get("keyId") for k in managed_certificates(
+                app, self.params["secret_name"])}:
+            raise SecureAppError(f"secret_key_id {keep} is not a certificate of app {app.get('appId')} that this "
+                                 "module manages, so nothing was removed: give the key id of the certificate you hold.",
+                                 code="certificate_not_found")
+        removed = self.remove_other_secrets(app, keep if kind == "secret" else None)
+        return removed + credentials.remove_other_certificates(app, keep if kind == "certificate" else None)
 
     def ensure_service_principal(self, app: dict[str, Any]) -> dict[str, Any] | None:
         sp = self.graph.find_service_principal(app["appId"])
@@ -188,17 +218,13 @@ class AppRegistration:
                 "end_date_time": created.get("endDateTime"),
                 "replaced_key_ids": [old["keyId"] for old in existing]}
 
-    def remove_other_secrets(self, app: dict[str, Any]) -> list[str]:
-        """The last step of a rotation: every managed secret but the one kept goes."""
-        keep = self.params["secret_key_id"]
-        if keep not in {c.get("keyId") for c in app.get("passwordCredentials") or []}:
-            raise SecureAppError(f"secret_key_id {keep} is not a secret of app {app.get('appId')}, so no secret was "
-                                 "removed: give the key id of the secret you hold.", code="secret_not_found")
+    def remove_other_secrets(self, app: dict[str, Any], keep: str | None) -> list[str]:
+        """Every managed secret but the one kept (all of them when the app moves to another kind)."""
         others = [c["keyId"] for c in managed_secrets(app, self.params["secret_name"]) if c.get("keyId") != keep]
         if others:
             self.changed = True
-            self.diff["before"]["secrets"] = sorted(others + [keep])
-            self.diff["after"]["secrets"] = [keep]
+            self.diff["before"]["secrets"] = sorted(others + ([keep] if keep else []))
+            self.diff["after"]["secrets"] = [keep] if keep else []
             if not self.check_mode:
                 for key_id in others:
                     self.graph.remove_password(app["id"], key_id)

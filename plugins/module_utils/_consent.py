@@ -134,7 +134,7 @@ class Consent:
         self.params = params
         self.show = show
         self.client_id = params["client_id"]
-        self.client_secret = context.option("client_secret")
+        self.client_secret = context.client_credential()
         self.tenant = context.tenant()
         self.scopes = params.get("scopes") or [context.cloud.default_scope(params.get("resource") or "partner_center")]
 

@@ -18,6 +18,7 @@ from ._http import DEFAULT_DEADLINE, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES, DE
 from ._identity import Identity, TokenResult
 from ._option_names import OPTION_NAMES_ARGUMENT_SPEC
 from ._redact import remember
+from ._sam_credential import CREDENTIAL_ARGUMENT_SPEC, ClientCredential, credential_from_options
 
 # Argument spec shared by the modules; the doc fragment partnercenter.secure_app.common documents it.
 COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -35,6 +36,7 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "refresh_token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["PARTNERCENTER_REFRESH_TOKEN"])},
     "access_token": {"type": "str", "no_log": True},
     **OPTION_NAMES_ARGUMENT_SPEC,
+    **CREDENTIAL_ARGUMENT_SPEC,
 }
 
 
@@ -75,6 +77,7 @@ class Context:
             max_retry_wait=_number(get_option("max_retry_wait"), DEFAULT_MAX_RETRY_WAIT),
             deadline=_number(get_option("deadline"), DEFAULT_DEADLINE))
         self._identity: Identity | None = None
+        self._client_credential: tuple[ClientCredential] | None = None
 
     def option(self, name: str) -> Any:
         """An option's value; credentials come cleaned (see clean_credential)."""
@@ -86,6 +89,13 @@ class Context:
         if self._identity is None:
             self._identity = Identity(self.http, self.cloud)
         return self._identity
+
+    def client_credential(self) -> ClientCredential:
+        """The SAM app's credential as msal takes it (secret, certificate or federated), made once per
+        run so that its msal applications are reused."""
+        if self._client_credential is None:
+            self._client_credential = (credential_from_options(self.option, self.http),)
+        return self._client_credential[0]
 
     def tenant(self) -> str:
         tenant = self.option("tenant_id")
@@ -104,7 +114,7 @@ class Context:
     def token_result(self, resource: str, purpose: str) -> TokenResult:
         client_id = self.option("client_id")
         refresh_token = self.option("refresh_token")
-        client_secret = self.option("client_secret")
+        client_secret = self.client_credential()
         if client_id and refresh_token:
             return self.identity.refresh(client_id, client_secret, self.tenant(), refresh_token,
                                          [self.cloud.default_scope(resource)])
@@ -112,8 +122,9 @@ class Context:
             return self.identity.client_credentials(client_id, client_secret, self.tenant(),
                                                     f"{self.cloud.resource(resource)}/.default")
         raise SecureAppError(
-            f"No credential to {purpose}: give access_token, or client_id with refresh_token (and client_secret "
-            "for a confidential app), or client_id with client_secret for a service principal.")
+            f"No credential to {purpose}: give access_token, or client_id with refresh_token (and the app's "
+            "credential for a confidential app: client_secret, client_certificate or client_assertion_source), or "
+            "client_id with that credential for a service principal.")
 
     def close(self) -> None:
         self.http.close()

@@ -131,6 +131,35 @@ class Graph:
         self._call("POST", f"/applications/{object_id}/removePassword",
                    f"remove client secret {key_id} from {object_id}", expected=(204,), json={"keyId": key_id})
 
+    # certificates and federated credentials (see _app_credentials) ------------------------------
+    def key_credentials(self, object_id: str) -> list[dict[str, Any]]:
+        """The app's key credentials with their keys (Graph returns `key` only on this $select)."""
+        app = self._call("GET", f"/applications/{object_id}", f"read the certificates of application {object_id}",
+                         params={"$select": "keyCredentials"})
+        return list((app or {}).get("keyCredentials") or [])
+
+    def add_key(self, object_id: str, key_credential: dict[str, Any], proof: str) -> dict[str, Any]:
+        return self._call("POST", f"/applications/{object_id}/addKey", f"add a certificate to {object_id}",
+                          create_once=True, json={"keyCredential": key_credential, "passwordCredential": None,
+                                                  "proof": proof})
+
+    def remove_key(self, object_id: str, key_id: str, proof: str) -> None:
+        self._call("POST", f"/applications/{object_id}/removeKey", f"remove certificate {key_id} from {object_id}",
+                   expected=(204,), json={"keyId": key_id, "proof": proof})
+
+    def federated_credentials(self, object_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/applications/{object_id}/federatedIdentityCredentials",
+                         f"list the federated credentials of application {object_id}")
+
+    def create_federated_credential(self, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/applications/{object_id}/federatedIdentityCredentials",
+                          f"add federated credential {body.get('name')!r} to {object_id}", expected=(201,),
+                          create_once=True, json=body)
+
+    def update_federated_credential(self, object_id: str, credential_id: str, changes: dict[str, Any]) -> None:
+        self._call("PATCH", f"/applications/{object_id}/federatedIdentityCredentials/{credential_id}",
+                   f"update federated credential {credential_id} of {object_id}", expected=(204,), json=changes)
+
     # service principals ----------------------------------------------------------------------
     def find_service_principal(self, app_id: str) -> dict[str, Any] | None:
         found = self._all("/servicePrincipals", f"look up the service principal of {app_id}",

@@ -20,6 +20,7 @@ from ._clouds import CLOUD_BY_INSTANCE, Cloud
 from ._errors import MissingLibraryError, SecureAppError, with_support_id
 from ._http import HttpClient, json_body
 from ._redact import remember
+from ._sam_credential import ClientCredential, cache_key, token_form
 
 try:
     import msal
@@ -217,8 +218,10 @@ class Identity:
         self._lock = threading.Lock()
 
     # applications ------------------------------------------------------------------------------
-    def application(self, client_id: str, tenant: str, client_secret: str | None = None):
-        key = (client_id, tenant.lower(), bool(client_secret))
+    def application(self, client_id: str, tenant: str, client_secret: ClientCredential = None):
+        """client_secret is msal's client_credential (see _sam_credential): a secret, a certificate or a
+        federated assertion source; none makes a public client."""
+        key = (client_id, tenant.lower(), cache_key(client_secret))
         with self._lock:
             if key in self._apps:
                 return self._apps[key]
@@ -307,12 +310,12 @@ class Identity:
                                  f"{type(exc).__name__}; check the cloud endpoints and the network.") from exc
         return self._result(result, tenant, client_id)
 
-    def refresh(self, client_id: str, client_secret: str | None, tenant: str, refresh_token: str,
+    def refresh(self, client_id: str, client_secret: ClientCredential, tenant: str, refresh_token: str,
                 scopes: list[str]) -> TokenResult:
         app = self.application(client_id, tenant, client_secret)
         return self._call(tenant, client_id, lambda: app.acquire_token_by_refresh_token(refresh_token, scopes))
 
-    def refresh_in_customer(self, client_id: str, client_secret: str | None, partner_tenant: str, customer: str,
+    def refresh_in_customer(self, client_id: str, client_secret: ClientCredential, partner_tenant: str, customer: str,
                             refresh_token: str, scopes: list[str]) -> TokenResult:
         """The refresh token grant in a customer tenant, as one POST on the run's session.
 
@@ -326,8 +329,7 @@ class Identity:
         url = self._customer_token_endpoint(client_id, client_secret, partner_tenant, customer)
         form = {"client_id": client_id, "grant_type": "refresh_token", "refresh_token": refresh_token,
                 "scope": " ".join(list(scopes) + [s for s in OIDC_SCOPES if s not in scopes]), "client_info": "1"}
-        if client_secret:
-            form["client_secret"] = client_secret
+        form.update(token_form(client_secret, client_id, url))
         response = self.http.request("POST", url, data=form, headers={"Accept": "application/json"})
         if response.status_code >= 500:
             raise SecureAppError(f"The sign-in service for tenant {customer} failed (HTTP {response.status_code}): "
@@ -342,7 +344,7 @@ class Identity:
                 error.message = with_support_id(template.format(tenant=customer, client_id=client_id), error.details)
             raise
 
-    def _customer_token_endpoint(self, client_id: str, client_secret: str | None, partner_tenant: str,
+    def _customer_token_endpoint(self, client_id: str, client_secret: ClientCredential, partner_tenant: str,
                                  customer: str) -> str:
         self.application(client_id, partner_tenant, client_secret)  # the partner's discovery, done once
         _status, document = self._discovery(partner_tenant) or (None, None)
@@ -352,7 +354,7 @@ class Identity:
             return f"{self.cloud.authority(customer)}/{endpoint[len(prefix):].split('/', 1)[1]}"
         return f"{self.cloud.authority(customer)}/oauth2/v2.0/token"
 
-    def client_credentials(self, client_id: str, client_secret: str, tenant: str, scope: str) -> TokenResult:
+    def client_credentials(self, client_id: str, client_secret: ClientCredential, tenant: str, scope: str) -> TokenResult:
         app = self.application(client_id, tenant, client_secret)
         return self._call(tenant, client_id, lambda: app.acquire_token_for_client([scope]))
 
@@ -370,7 +372,7 @@ class Identity:
             return app.acquire_token_by_device_flow(flow)
         return self._call(tenant, client_id, run)
 
-    def auth_code_flow(self, client_id: str, client_secret: str | None, tenant: str, scopes: list[str],
+    def auth_code_flow(self, client_id: str, client_secret: ClientCredential, tenant: str, scopes: list[str],
                        redirect_uri: str, response_mode: str = "form_post", **extra: Any) -> dict[str, Any]:
         app = self.application(client_id, tenant, client_secret)
         with warnings.catch_warnings():
@@ -379,7 +381,7 @@ class Identity:
             return app.initiate_auth_code_flow(scopes, redirect_uri=redirect_uri, response_mode=response_mode,
                                                **{k: v for k, v in extra.items() if v})
 
-    def redeem_auth_code(self, client_id: str, client_secret: str | None, tenant: str, flow: dict[str, Any],
+    def redeem_auth_code(self, client_id: str, client_secret: ClientCredential, tenant: str, flow: dict[str, Any],
                          response: dict[str, str]) -> TokenResult:
         app = self.application(client_id, tenant, client_secret)
         if response.get("error"):
@@ -387,7 +389,7 @@ class Identity:
                                  code=response["error"])
         return self._call(tenant, client_id, lambda: app.acquire_token_by_auth_code_flow(flow, response))
 
-    def redeem_plain_code(self, client_id: str, client_secret: str | None, tenant: str, code: str,
+    def redeem_plain_code(self, client_id: str, client_secret: ClientCredential, tenant: str, code: str,
                           scopes: list[str], redirect_uri: str) -> TokenResult:
         """A code from a sign-in this run did not start (no PKCE verifier to match)."""
         app = self.application(client_id, tenant, client_secret)

@@ -239,7 +239,7 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens i
 def run(module: SecureAppModule) -> dict:
     params = module.params
     result = exchange(
-        module.context, client_id=params["client_id"], client_secret=params["client_secret"],
+        module.context, client_id=params["client_id"], client_secret=module.context.client_credential(),
         tenant=module.context.tenant(), refresh_token=params["refresh_token"], resources=params["resources"],
         scopes=params["scopes"], customer_tenants=params["customer_tenants"], concurrency=params["concurrency"],
         fail_on_customer_error=params["fail_on_customer_error"])

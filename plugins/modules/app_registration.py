@@ -25,6 +25,16 @@ description:
   - A result that holds a new secret is hidden from output by the collection itself; a failure stays visible,
     as its message never holds a secret. A task-level C(no_log) would hide that message too.
   - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
+  - O(credential_kind) chooses how the app authenticates. V(secret) manages client secrets as above. V(certificate)
+    manages certificates instead - a key pair is made where the task runs (or O(certificate) is used) and its
+    public certificate is added to the app's key credentials; the first one by an update of the application,
+    later ones through Graph's C(addKey) with a proof of possession signed by O(current_certificate). The private
+    key is returned once, in RV(certificate.pem); store it at once, as with a secret. V(federated) manages a
+    federated identity credential (O(federated_credential)) - the workload presents its own token, so no secret
+    or key of the app exists.
+  - Moving an app to another kind is the same four steps as a rotation - add the new credential, store it, prove
+    it, then remove the others (O(remove_other_secrets) removes every secret and certificate this module manages
+    except the one kept).
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
@@ -76,34 +86,83 @@ options:
   allow_public_client_flows:
     description: Allow public client flows (device code sign-in without the client secret).
     type: bool
+  credential_kind:
+    description:
+      - The kind of credential this task ensures on the app - V(secret) (a client secret), V(certificate) (a
+        certificate in its key credentials) or V(federated) (a federated identity credential).
+    type: str
+    default: secret
+    choices: [secret, certificate, federated]
+  certificate:
+    description:
+      - With O(credential_kind=certificate), an existing certificate to add instead of a new key pair - the PEM of
+        its private key and certificate. Returned in RV(certificate.pem) when added, so that the same tasks store it.
+    type: str
+  current_certificate:
+    description:
+      - With O(credential_kind=certificate), the PEM (private key and certificate) of a valid certificate of the app
+        that you hold, usually the one in Key Vault. A new certificate is then added with C(addKey) and old ones
+        removed with C(removeKey), both proven with this key; without it the app's certificates are replaced
+        through an update of the application.
+      - With O(remove_other_secrets=true), the certificate kept (O(secret_key_id)).
+    type: str
+  federated_credential:
+    description: With O(credential_kind=federated), the federated identity credential the app trusts.
+    type: dict
+    suboptions:
+      name:
+        description: Its name, unique on the app (3 to 120 letters, digits, C(-) and C(_)). Defaults to O(secret_name)
+          with other characters replaced by C(-).
+        type: str
+      issuer:
+        description:
+          - The issuer of the workload's tokens. Defaults to the partner tenant's identity platform issuer
+            (C(https://login.microsoftonline.com/TENANT/v2.0)), which issues its managed identities' tokens.
+        type: str
+      subject:
+        description: The subject of the workload's tokens; for a managed identity, its object (principal) id.
+        type: str
+        required: true
+      audiences:
+        description: The audience of the workload's tokens.
+        type: list
+        elements: str
+        default: [api://AzureADTokenExchange]
+      description:
+        description: A description.
+        type: str
   rotate_secret:
     description:
-      - Create a new client secret even when a valid one exists. The secrets this module made before stay until
-        a later task removes them with O(remove_other_secrets); RV(secret.replaced_key_ids) lists them.
+      - Create a new client secret (or certificate, with O(credential_kind=certificate)) even when a valid one exists.
+        The ones this module made before stay until a later task removes them with O(remove_other_secrets);
+        RV(secret.replaced_key_ids) (or RV(certificate.replaced_key_ids)) lists them.
     type: bool
     default: false
   secret_key_id:
     description:
-      - The key id of the managed secret you hold (for example the C(key_id) tag of the secret in Key Vault).
-      - When it is not a valid secret of the app, a new secret is created, as with O(rotate_secret).
-      - With O(remove_other_secrets=true), the secret to keep.
+      - The key id of the managed secret (or certificate) you hold, for example the C(key_id) tag of the secret in
+        Key Vault.
+      - When it is not a valid credential of the app, a new one is created, as with O(rotate_secret).
+      - With O(remove_other_secrets=true), the secret or certificate to keep (not needed for V(federated)).
     type: str
   remove_other_secrets:
     description:
-      - Remove every secret this module manages except O(secret_key_id). Do this only after the secret you keep is
-        stored and shown to work. Creates no secret.
+      - Remove every secret and certificate this module manages except O(secret_key_id) (with
+        O(credential_kind=federated), all of them). Do this only after the credential you keep is stored and shown
+        to work. Creates nothing.
     type: bool
     default: false
   secret_name:
-    description: Display name of the client secrets this module manages.
+    description: Display name of the client secrets and certificates this module manages.
     type: str
     default: partnercenter.secure_app
   secret_valid_days:
-    description: Lifetime of a new client secret, in days.
+    description: Lifetime of a new client secret or certificate, in days.
     type: int
     default: 365
   secret_min_days:
-    description: A managed secret that expires within this many days counts as missing, so a new one is made.
+    description: A managed secret or certificate that expires within this many days counts as missing, so a new one is
+      made.
     type: int
     default: 30
 """
@@ -142,6 +201,23 @@ EXAMPLES = r"""
     secret_key_id: "{{ rotated.secret.key_id }}"
     remove_other_secrets: true
     access_token: "{{ admin.access_token }}"
+
+- name: Give the app a certificate instead of a secret (the private key is returned once)
+  partnercenter.secure_app.app_registration:
+    app_id: "{{ sam_app_id }}"
+    credential_kind: certificate
+    access_token: "{{ admin_graph_token }}"
+  register: with_certificate
+
+# ... store with_certificate.certificate.pem in Key Vault, check that it works, then remove the secrets ...
+
+- name: Trust a managed identity instead (no credential of the app exists)
+  partnercenter.secure_app.app_registration:
+    app_id: "{{ sam_app_id }}"
+    credential_kind: federated
+    federated_credential:
+      subject: "{{ automation_identity_object_id }}"
+    access_token: "{{ admin_graph_token }}"
 
 - name: Delete the app
   partnercenter.secure_app.app_registration:
@@ -189,6 +265,16 @@ app:
     managed_secrets:
       description: Key ids, hints and end dates of the app's client secrets (never their values).
       type: list
+    certificates:
+      description: Key ids, thumbprints (C(customKeyIdentifier)), display names and end dates of the app's certificates.
+      type: list
+    credential_kind:
+      description: The O(credential_kind) of the task.
+      type: str
+    federated_credentials:
+      description: With O(credential_kind=federated), the app's federated identity credentials before the task.
+      type: list
+      returned: with O(credential_kind=federated)
 secret:
   description:
     - The client secret created by this run, returned only here and only once. Null when none was created.
@@ -212,8 +298,41 @@ secret:
       description: Key ids of the managed secrets it replaces, still valid until removed with O(remove_other_secrets).
       type: list
       elements: str
+certificate:
+  description:
+    - The certificate added by this run, with its private key, returned only here and only once. Null when none was
+      added.
+    - This is a secret. The result is hidden from output by the collection.
+  returned: always
+  type: dict
+  contains:
+    pem:
+      description: The private key and the certificate, in PEM.
+      type: str
+    key_id:
+      description: Its key id on the app.
+      type: str
+    thumbprint:
+      description: Its SHA-1 thumbprint (hex), as Entra ID shows it.
+      type: str
+    end_date_time:
+      description: When it expires.
+      type: str
+    replaced_key_ids:
+      description: Key ids of the managed certificates it replaces, still valid until removed.
+      type: list
+      elements: str
+federated_credential:
+  description: With O(credential_kind=federated), the federated identity credential after the task.
+  returned: with O(credential_kind=federated)
+  type: dict
+  sample:
+    name: partnercenter-secure_app
+    issuer: https://login.microsoftonline.com/4f2a3e2f-eb96-53de-af4e-2f0785a464ae/v2.0
+    subject: 0b3e9d5c-5d0f-4a8f-9b52-2a1e3c7d9f10
+    audiences: [api://AzureADTokenExchange]
 removed_key_ids:
-  description: With O(remove_other_secrets), the key ids of the secrets removed.
+  description: With O(remove_other_secrets), the key ids of the secrets and certificates removed.
   returned: when O(remove_other_secrets=true)
   type: list
   elements: str
@@ -222,13 +341,15 @@ removed_key_ids:
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._app_registration import AppRegistration
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._graph import Graph
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import unverified_claims
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 
 def run(module: SecureAppModule) -> dict:
     context = module.context
-    graph = Graph(context.http, context.cloud, context.token("graph", "manage the app registration"))
-    registration = AppRegistration(graph, module.params, module.check_mode)
+    token = context.token("graph", "manage the app registration")
+    registration = AppRegistration(Graph(context.http, context.cloud, token), module.params, module.check_mode)
+    registration.token_tenant_id = unverified_claims(token).get("tid")
     if module.params["state"] == "absent":
         return registration.absent()
     return registration.present()
@@ -253,9 +374,16 @@ def main() -> None:
             "secret_min_days": {"type": "int", "default": 30, "no_log": False},
             "secret_key_id": {"type": "str", "no_log": False},
             "remove_other_secrets": {"type": "bool", "default": False, "no_log": False},
+            "credential_kind": {"type": "str", "default": "secret", "choices": ["secret", "certificate", "federated"]},
+            "certificate": {"type": "str", "no_log": True},
+            "current_certificate": {"type": "str", "no_log": True},
+            "federated_credential": {"type": "dict", "options": {
+                "name": {"type": "str"}, "issuer": {"type": "str"}, "subject": {"type": "str", "required": True},
+                "audiences": {"type": "list", "elements": "str", "default": ["api://AzureADTokenExchange"]},
+                "description": {"type": "str"}}},
         },
         required_one_of=[("display_name", "app_id")],
-        required_if=[("remove_other_secrets", True, ("secret_key_id",))],
+        required_if=[("credential_kind", "federated", ("federated_credential",), True)],
         supports_check_mode=True, partner_token_resource="graph",
     )
     module.run(run)
