@@ -63,7 +63,27 @@ AADSTS_EXPLANATIONS: dict[int, str] = {
            "new refresh token.",
     700016: "Application {client_id} was not found in tenant {tenant}: check client_id, tenant_id and cloud, or "
             "create the app with app_registration.",
-    700024: "The client assertion is outside its valid time range: check this machine's clock.",
+    700024: "The client assertion is outside its valid time range: check this machine's clock (and, for a federated "
+            "credential, that the workload's token is fresh).",
+    700027: "The certificate given is not a valid certificate of app {client_id} (not registered, or expired): use "
+            "the one the vault holds, or rotate it (playbooks/rotate_credential.yml).",
+    7000274: "The client assertion's signature does not verify with the certificate of app {client_id} it names: the "
+             "private key and the certificate given are not one pair; give the PEM the onboarding stored.",
+    700021: "The client assertion is not for app {client_id} (its subject is another app): give the certificate of "
+            "this app.",
+    700023: "The client assertion's audience is not tenant {tenant}'s token endpoint: check tenant_id and the cloud.",
+    50027: "The client assertion is not a valid JWT: for a federated credential, check the token the workload gives.",
+    70025: "App {client_id} has no federated identity credential: add one with app_registration (credential_kind: "
+           "federated), or give the app's secret or certificate.",
+    70021: "No federated identity credential of app {client_id} matches the workload's token: check its issuer, "
+           "subject and audience (app_registration federated_credential).",
+    700211: "No federated identity credential of app {client_id} trusts the issuer of the workload's token: set "
+            "federated_credential.issuer to it (for a managed identity, https://<login host>/<tenant id>/v2.0).",
+    700212: "No federated identity credential of app {client_id} has the audience of the workload's token: use "
+            "api://AzureADTokenExchange (the managed identity's token is asked for that audience).",
+    700213: "No federated identity credential of app {client_id} names the subject of the workload's token: set "
+            "federated_credential.subject to the managed identity's object id (or the subject the issuer uses), "
+            "or run where that identity is assigned (managed_identity_client_id for a user-assigned one).",
     700082: "The refresh token was unused for 90 days and has expired: run the consent again, and use the token "
             "at least every 90 days (schedule the partner_token role).",
     7000215: "The client secret of app {client_id} is wrong: rotate it with app_registration (rotate_secret: true) "
