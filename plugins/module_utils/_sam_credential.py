@@ -26,6 +26,7 @@ import uuid
 from typing import Any, Callable, Union
 
 from ._errors import MissingLibraryError, SecureAppError
+from ._redact import remember
 
 try:
     from cryptography import x509
@@ -54,6 +55,13 @@ CREDENTIAL_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 }
 
 
+def certificate_secret_name(client_secret_name: str) -> str:
+    """The vault secret of the certificate, named beside the client secret's (sam-client-secret ->
+    sam-client-certificate); the onboard role's vars name it by the same rule."""
+    base = client_secret_name[:-len("secret")] if client_secret_name.endswith("secret") else client_secret_name + "-"
+    return base.rstrip("-") + "-certificate"
+
+
 def require_cryptography() -> None:
     if not HAS_CRYPTOGRAPHY:
         raise MissingLibraryError("The Python package 'cryptography' is not installed where this task runs: pip "
@@ -65,6 +73,7 @@ class Certificate:
 
     def __init__(self, pem: str) -> None:
         require_cryptography()
+        remember(str(pem))  # never quoted in a message, whatever a service echoes
         data = str(pem).strip().encode()
         try:
             self.private_key = serialization.load_pem_private_key(data, password=None)
@@ -81,6 +90,7 @@ class Certificate:
             raise SecureAppError("The certificate in client_certificate is not the private key's: give the PEM of one "
                                  "key pair.", code="invalid_certificate")
         self.der = self.certificate.public_bytes(serialization.Encoding.DER)
+        remember(self.key_pem())
 
     @property
     def sha1_thumbprint(self) -> str:
@@ -145,7 +155,9 @@ def assertion_callable(source: str, *, http: Any = None, ca_bundle: str | None =
         def from_file() -> str:
             try:
                 with open(assertion_file, encoding="utf-8") as handle:
-                    return handle.read().strip()
+                    token = handle.read().strip()
+                remember(token)
+                return token
             except OSError as exc:
                 raise SecureAppError(f"Cannot read the federated token file {assertion_file} ({exc.strerror}): check "
                                      "client_assertion_file.", code="federated_token_unreadable") from None
@@ -169,7 +181,9 @@ def assertion_callable(source: str, *, http: Any = None, ca_bundle: str | None =
 
     def from_managed_identity() -> str:
         try:
-            return credential.get_token(TOKEN_EXCHANGE_SCOPE).token
+            token = credential.get_token(TOKEN_EXCHANGE_SCOPE).token
+            remember(token)
+            return token
         except (ClientAuthenticationError, CredentialUnavailableError):
             raise SecureAppError(f"No token for the federated credential from {which}: run where that identity is "
                                  "assigned (IDENTITY_ENDPOINT or the instance metadata service), or give "
@@ -225,5 +239,6 @@ def token_form(credential: ClientCredential, client_id: str, token_endpoint: str
         assertion = signer.create_normal_assertion(audience=token_endpoint, issuer=client_id)
     if isinstance(assertion, bytes):
         assertion = assertion.decode()
+    remember(assertion)
     return {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": assertion}

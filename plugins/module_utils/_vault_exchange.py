@@ -25,10 +25,12 @@ from ._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault
 from ._partnercenter import PartnerCenter
 from ._redact import remember
 from ._times import parse_time
+from ._sam_credential import Certificate, ClientCredential, assertion_callable, certificate_secret_name
 from ._tokens import RESOURCES, exchange
 
 DEFAULT_SECRET_NAMES = {"app_id": "sam-app-id", "tenant_id": "sam-tenant-id",
-                        "client_secret": "sam-client-secret", "refresh_token": "sam-refresh-token"}
+                        "client_secret": "sam-client-secret", "refresh_token": "sam-refresh-token",
+                        "client_certificate": "sam-client-certificate"}
 # How customers are chosen: the tenants given, every customer Partner Center lists, or every
 # customer with an active (or expiring) GDAP relationship.
 CUSTOMER_CHOICES = ("listed", "all", "gdap")
@@ -42,9 +44,11 @@ DEFAULT_CONCURRENCY = 32
 
 @dataclass
 class AppCredential:
-    """How the SAM app proves itself to Entra, as read from the vault: today its client secret.
-    tags are those of the vault secret that holds it (onboard tags its end as 'expires')."""
-    client_secret: str
+    """How the SAM app proves itself to Entra, as read from the vault: its kind (secret, certificate
+    or federated) and msal's client_credential for it. tags are those of the vault secret that holds
+    it (onboard tags a secret's or certificate's end as 'expires'); none for federated."""
+    kind: str
+    client_credential: ClientCredential
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -58,7 +62,11 @@ class StoredSam:
 
 
 def check_secret_names(names: dict[str, Any] | None) -> dict[str, str]:
-    names = dict(DEFAULT_SECRET_NAMES, **{k: v for k, v in (names or {}).items() if v})
+    given = {k: v for k, v in (names or {}).items() if v}
+    if "client_certificate" not in given and given.get("client_secret"):
+        # beside the client secret's name, as the onboard role stores it
+        given["client_certificate"] = certificate_secret_name(str(given["client_secret"]))
+    names = dict(DEFAULT_SECRET_NAMES, **given)
     unknown = sorted(set(names) - set(DEFAULT_SECRET_NAMES))
     if unknown:
         raise SecureAppError(f"secret_names has unknown keys ({', '.join(unknown)}): use only "
@@ -75,18 +83,34 @@ def _required(vault: KeyVault, name: str) -> Any:
     return secret
 
 
-def read_app_credential(vault: KeyVault, names: dict[str, str]) -> AppCredential:
-    """The SAM app's credential from the vault. The one place that knows what it is, so another
-    kind (a certificate's private key, a federated assertion) is added here alone."""
-    secret = _required(vault, names["client_secret"])
-    remember(secret.value)  # a service may echo it: every message leaving the run is redacted
-    return AppCredential(client_secret=secret.value.strip(), tags=dict(secret.properties.tags or {}))
+def read_app_credential(vault: KeyVault, names: dict[str, str], context: Context | None = None,
+                        federated: dict[str, Any] | None = None) -> AppCredential:
+    """The SAM app's credential from the vault, of the kind the vault holds: a certificate (its
+    private key and certificate, onboard's certificate kind), else a client secret, else none - then
+    the app has a federated credential, and the workload's own token (a managed identity's, or a
+    token file) is the client assertion."""
+    for name, kind in ((names["client_certificate"], "certificate"), (names["client_secret"], "secret")):
+        secret = vault.get(name)
+        if secret is not None and str(secret.value or "").strip():
+            remember(secret.value)  # a service may echo it: every message leaving the run is redacted
+            tags = dict(secret.properties.tags or {})
+            if kind == "certificate":
+                return AppCredential("certificate", Certificate(secret.value).msal_credential(), tags)
+            return AppCredential("secret", secret.value.strip(), tags)
+    federated = federated or {}
+    source = "file" if federated.get("client_assertion_file") else "managed_identity"
+    http = context.http if context is not None else None
+    return AppCredential("federated", {"client_assertion": assertion_callable(
+        source, http=http, ca_bundle=getattr(http, "ca_bundle", None),
+        managed_identity_client_id=federated.get("managed_identity_client_id"),
+        assertion_file=federated.get("client_assertion_file"))})
 
 
-def read_stored(vault: KeyVault, names: dict[str, str]) -> StoredSam:
+def read_stored(vault: KeyVault, names: dict[str, str], context: Context | None = None,
+                federated: dict[str, Any] | None = None) -> StoredSam:
     app_id = _required(vault, names["app_id"]).value.strip()
     tenant_id = _required(vault, names["tenant_id"]).value.strip()
-    credential = read_app_credential(vault, names)
+    credential = read_app_credential(vault, names, context, federated)
     refresh = _required(vault, names["refresh_token"])
     remember(refresh.value)
     return StoredSam(app_id=app_id, tenant_id=tenant_id, credential=credential,
@@ -122,6 +146,7 @@ def lifecycle(stored: StoredSam, now: datetime.datetime) -> dict[str, Any]:
     tags = stored.refresh_token_secret.properties.tags or {}
     last_used = _utc(tags.get("rotated") or tags.get("issued"))
     return {
+        "credential_kind": stored.credential.kind,
         "secret_expires": expires.strftime(_TIME_FORMAT) if expires else None,
         "secret_days_left": (expires - now).days if expires else None,
         "refresh_last_used": last_used.strftime(_TIME_FORMAT) if last_used else None,
@@ -163,7 +188,8 @@ def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict
                         customer_tenants: list[str] | None = None, customers: str = "listed",
                         customer_limit: int = 0, concurrency: int = DEFAULT_CONCURRENCY,
                         progress: Callable[[int, int, int], None] | None = None,
-                        now: datetime.datetime | None = None) -> dict[str, Any]:
+                        now: datetime.datetime | None = None,
+                        federated: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read the vault, exchange, write back, then the customers. Returns what the partner_token
     fact holds (tokens, never the refresh token or the app's credential), the customers found,
     whether the rotated refresh token was stored, and the lifecycle dates."""
@@ -173,7 +199,7 @@ def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict
         raise SecureAppError(f"customer_limit must be 0 (no limit) or more, not {customer_limit}.")
     names = check_secret_names(secret_names)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    stored = read_stored(vault, names)
+    stored = read_stored(vault, names, context, federated)
     # A list given wins over discovery: it is how a run is limited to some customers.
     discover = customers if customers != "listed" and not customer_tenants else None
     partner_resources = list(resources)
@@ -190,7 +216,7 @@ def exchange_from_vault(context: Context, vault: KeyVault, *, secret_names: dict
         outcome["discovered"] = found[:customer_limit] if customer_limit else found
         return [entry["tenant_id"] for entry in outcome["discovered"]]
 
-    exchanged = exchange(context, client_id=stored.app_id, client_secret=stored.credential.client_secret,
+    exchanged = exchange(context, client_id=stored.app_id, client_secret=stored.credential.client_credential,
                          tenant=stored.tenant_id, refresh_token=stored.refresh_token, resources=partner_resources,
                          customer_tenants=list(customer_tenants or []), concurrency=concurrency, progress=progress,
                          customer_resources=customer_resources or None, before_customers=before_customers)
@@ -214,7 +240,9 @@ PARTNER_TOKEN_STEP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **KEYVAULT_ARGUMENT_SPEC,
     # Names of secrets, not secrets.
     "secret_names": {"type": "dict", "no_log": False, "default": dict(DEFAULT_SECRET_NAMES),
-                     "options": {key: {"type": "str", "default": value, "no_log": False}
+                     "options": {key: {"type": "str", "no_log": False,
+                                       # unset, the certificate's is named beside the client secret's
+                                       **({} if key == "client_certificate" else {"default": value})}
                                  for key, value in DEFAULT_SECRET_NAMES.items()}},
     "resources": {"type": "list", "elements": "str", "choices": list(RESOURCES),
                   "default": ["partner_center", "graph", "azure"]},
@@ -223,6 +251,9 @@ PARTNER_TOKEN_STEP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "customers": {"type": "str", "choices": list(CUSTOMER_CHOICES), "default": "listed"},
     "customer_limit": {"type": "int", "default": 0},
     "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
+    # When the vault holds neither a certificate nor a client secret: the federated credential's token.
+    "managed_identity_client_id": {"type": "str"},
+    "client_assertion_file": {"type": "path"},
 }
 
 
@@ -238,7 +269,9 @@ def run_step(context: Context, params: dict[str, Any],
         context, vault, secret_names=params.get("secret_names"), resources=params["resources"],
         customer_resources=params.get("customer_resources"), customer_tenants=params.get("customer_tenants"),
         customers=params.get("customers") or "listed", customer_limit=params.get("customer_limit") or 0,
-        concurrency=params.get("concurrency") or DEFAULT_CONCURRENCY, progress=progress)
+        concurrency=params.get("concurrency") or DEFAULT_CONCURRENCY, progress=progress,
+        federated={"managed_identity_client_id": params.get("managed_identity_client_id"),
+                   "client_assertion_file": params.get("client_assertion_file")})
     fact = {
         "tenant_id": result["tenant_id"], "app_id": result["app_id"], "upn": result["identity"].get("upn"),
         "mfa": result["identity"].get("mfa"),

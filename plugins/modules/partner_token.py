@@ -10,11 +10,15 @@ module: partner_token
 short_description: Access tokens from the SAM credentials in Key Vault, in one step (the partner_token role's engine)
 version_added: 1.1.0
 description:
-  - Reads the SAM app id, partner tenant id, the app's client secret and the refresh token from Key Vault, exchanges
+  - Reads the SAM app id, partner tenant id, the app's credential and the refresh token from Key Vault, exchanges
     the refresh token for access tokens in the partner tenant, writes the rotated refresh token back to the vault
     before anything else can fail, then gets the same (or other) tokens in customer tenants, all with one Key Vault
     credential and one HTTP session.
-  - The refresh token and the client secret never leave the step; the result holds the access tokens and is hidden
+  - The app's credential is the kind the vault holds - its certificate (private key and certificate, O(secret_names.client_certificate)),
+    else its client secret, else none - then the app has a federated identity credential, and the token of the managed
+    identity where the step runs (O(managed_identity_client_id) for a user-assigned one), or of O(client_assertion_file),
+    is the client assertion.
+  - The refresh token and the app's credential never leave the step; the result holds the access tokens and is hidden
     from output. The C(partner_token) role sets its fact from it with C(set_fact) (not cacheable); use the role
     rather than this module, unless you build a role of your own.
   - Customers are the tenants in O(customer_tenants), or found by the step itself (O(customers)), that is every
@@ -43,6 +47,7 @@ options:
       tenant_id: sam-tenant-id
       client_secret: sam-client-secret
       refresh_token: sam-refresh-token
+      client_certificate: sam-client-certificate
     suboptions:
       app_id:
         description: Secret holding the app id.
@@ -60,6 +65,12 @@ options:
         description: Secret holding the refresh token (rewritten with each rotation).
         type: str
         default: sam-refresh-token
+      client_certificate:
+        description:
+          - Secret holding the app's certificate (PEM of private key and certificate), for the certificate kind.
+          - Unset, it is named beside O(secret_names.client_secret) (C(sam-client-secret) gives C(sam-client-certificate)),
+            as the onboard role stores it.
+        type: str
   resources:
     description: Resources to get tokens for in the partner tenant.
     type: list
@@ -100,6 +111,16 @@ options:
         Entra answers 429, every thread pauses for its Retry-After, not only the one that got it.
     type: int
     default: 32
+  managed_identity_client_id:
+    description:
+      - For an app with a federated credential (the vault holds neither a certificate nor a client secret), the client id
+        of the user-assigned managed identity whose token is the client assertion; unset, the system-assigned one.
+    type: str
+  client_assertion_file:
+    description:
+      - For an app with a federated credential, a token file to use as the client assertion instead of a managed
+        identity (Kubernetes workload identity's C(AZURE_FEDERATED_TOKEN_FILE), a CI system's OIDC token).
+    type: path
 notes:
   - "The vault's credential, in this order: its own service principal O(vault_tenant_id), O(vault_client_id),
     O(vault_client_secret); Automation Platform's built-in Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT),
@@ -165,11 +186,16 @@ lifecycle:
   description: From the vault's tags, what the lifecycle warnings of the C(partner_token) role need.
   returned: success
   type: dict
-  sample: {"secret_expires": "2027-01-01T00:00:00Z", "secret_days_left": 390, "refresh_last_used":
+  sample: {"credential_kind": "certificate", "secret_expires": "2027-01-01T00:00:00Z", "secret_days_left": 390, "refresh_last_used":
     "2026-01-01T06:00:00Z", "refresh_unused_days": 1, "refresh_stops": "2026-04-01"}
   contains:
+    credential_kind:
+      description: The kind of the app's credential the vault holds - V(certificate), V(secret) or V(federated).
+      type: str
     secret_expires:
-      description: When the client secret ends (its C(expires) tag), or null when the tag is missing or not a UTC time.
+      description:
+        - When the client secret or certificate ends (its C(expires) tag), or null when the tag is missing or not a UTC
+          time (always null for V(federated), which does not end).
       type: str
     secret_days_left:
       description: Whole days until then, or null.

@@ -138,3 +138,17 @@ def test_rotating_a_federated_app_changes_nothing(federated_onboarded, run_playb
     rotated = run_playbook("playbooks/rotate_secret.yml", federated_onboarded["variables"], env=managed_identity_env(ep))
     assert rotated.ok, rotated
     assert api.get("/writes")["counts"] == writes
+
+
+@pytest.mark.parametrize("kind", ["certificate", "federated"])
+def test_daily_and_customers_with_each_kind(request, run_playbook, api, ep, kind):
+    onboarded = request.getfixturevalue(f"{kind}_onboarded")
+    env = managed_identity_env(ep) if kind == "federated" else None
+    prefix = "cert" if kind == "certificate" else "fed"
+    daily = run_playbook("playbooks/daily.yml", onboarded["variables"], env=env)
+    assert daily.ok, daily
+    summary = daily.task("Summary (counts and names, never tokens)")["msg"]
+    assert summary["signed_in_as"] == f"{ep['accounts']['service']['upn']} (MFA: True)"
+    assert secrets_named(api, prefix)[f"{prefix}-refresh-token"]["tags"].get("rotated")
+    customers = run_playbook("playbooks/customers.yml", onboarded["variables"], env=env)
+    assert customers.ok, customers

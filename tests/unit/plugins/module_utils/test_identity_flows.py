@@ -10,6 +10,7 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds i
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._http import HttpClient
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._identity import OIDC_SCOPES, Identity
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._sam_credential import cache_key
 
 AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
@@ -257,7 +258,7 @@ def test_customer_endpoint_from_the_discovery_document(world):
     identity = Identity(http, cloud)
     login = cloud.login
     partner, customer_id = "partner.onmicrosoft.com", "customer.onmicrosoft.com"
-    identity._apps[("app", partner, False)] = object()  # no sign-in needed for this check
+    identity._apps[("app", partner, cache_key(None))] = object()  # no sign-in needed for this check
 
     def endpoint_with(document):
         identity._recorder.documents[cloud.authority(partner) + "/v2.0/.well-known/openid-configuration"] = \
