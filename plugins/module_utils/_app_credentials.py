@@ -20,15 +20,10 @@ from typing import Any
 from ._errors import SecureAppError
 from ._graph import Graph
 from ._sam_credential import Certificate, new_certificate
+from ._times import parse_time
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 FEDERATED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
-
-
-def _parse_time(value: str | None) -> datetime.datetime | None:
-    if not value:
-        return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _now() -> datetime.datetime:
@@ -81,7 +76,7 @@ class AppCredentials:
             held = self.params.get("secret_key_id")
             candidates = [k for k in existing if k.get("keyId") == held] if held else existing
             horizon = _now() + datetime.timedelta(days=self.params["secret_min_days"])
-            if not self.params["rotate_secret"] and any((_parse_time(k.get("endDateTime")) or horizon) > horizon
+            if not self.params["rotate_secret"] and any((parse_time(k.get("endDateTime")) or horizon) > horizon
                                                         for k in candidates):
                 return None
         self.changed = True
@@ -103,7 +98,7 @@ class AppCredentials:
         held = Certificate(self.params["current_certificate"])
         now = _now()
         for key in app.get("keyCredentials") or []:
-            end = _parse_time(key.get("endDateTime"))
+            end = parse_time(key.get("endDateTime"))
             if (key.get("customKeyIdentifier") or "").upper() == held.sha1_thumbprint and end and end > now:
                 return held
         raise SecureAppError(f"current_certificate is not a valid certificate of app {app.get('appId')}, so it "

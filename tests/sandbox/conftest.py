@@ -24,10 +24,11 @@ from conformance_helpers import consent, create_app, device_code_token, graph_se
 def sandbox(tmp_path_factory):
     process = SandboxProcess(tmp_path_factory.mktemp("sandbox"), "--customers", "8")
     process.start()
-    previous = os.environ.get("REQUESTS_CA_BUNDLE")
-    # requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle
-    # that holds the system CAs plus the sandbox CA is what every library must see.
-    os.environ["REQUESTS_CA_BUNDLE"] = process.endpoints["ca_bundle"]
+    # requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle that holds the system CAs
+    # plus the sandbox CA (and any other sandbox's of this process) is what every library must see.
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ca_bundles import add_to_environment  # pylint: disable=import-outside-toplevel
+    previous = add_to_environment(process.endpoints["ca_bundle"])
     yield process
     if previous is None:
         os.environ.pop("REQUESTS_CA_BUNDLE", None)

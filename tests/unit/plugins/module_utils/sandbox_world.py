@@ -24,8 +24,9 @@ def start(tmp_path_factory) -> dict[str, Any]:
     process = SandboxProcess(tmp_path_factory.mktemp("unit-sandbox"), "--customers", "3")
     process.start()
     ep = process.endpoints
-    previous = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = ep["ca_bundle"]  # for the helpers' own requests
+    sys.path.insert(0, str(REPOSITORY / "tests"))
+    from ca_bundles import add_to_environment  # pylint: disable=import-outside-toplevel
+    previous = add_to_environment(ep["ca_bundle"])  # for the helpers' own requests, beside other sandboxes
     api = TestApi(ep)
     authority = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}"
     admin = device_code_token(api, authority, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",

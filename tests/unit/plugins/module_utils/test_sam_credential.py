@@ -74,6 +74,15 @@ def test_token_form_for_each_kind():
 def certificate_app(world):
     """The world's app with a certificate besides its secret (the refresh token works with either)."""
     ep = world["ep"]
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REQUESTS_CA_BUNDLE", ep["ca_bundle"])  # for the sandbox helpers' msal and requests
+    try:
+        yield _certificate_app(world, ep)
+    finally:
+        patch.undo()
+
+
+def _certificate_app(world, ep):
     certificate, pem = new_certificate("unit exchange", 30)
     sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "sandbox"))
     from conformance_helpers import device_code_token, graph_session  # pylint: disable=import-outside-toplevel
@@ -135,6 +144,7 @@ def test_exchange_with_a_managed_identity_token(world, certificate_app, monkeypa
     monkeypatch.setenv("IDENTITY_HEADER", ep["managed_identities"]["header"])
     monkeypatch.delenv("MSI_ENDPOINT", raising=False)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)  # the collection passes its CA bundle itself
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent-bundle")  # and ignores the environment's
     options = {"client_assertion_source": "managed_identity"}
     if identity == "user_assigned":
         options["managed_identity_client_id"] = ep["managed_identities"]["user_assigned"]["client_id"]
