@@ -152,3 +152,18 @@ def test_daily_and_customers_with_each_kind(request, run_playbook, api, ep, kind
     assert secrets_named(api, prefix)[f"{prefix}-refresh-token"]["tags"].get("rotated")
     customers = run_playbook("playbooks/customers.yml", onboarded["variables"], env=env)
     assert customers.ok, customers
+
+
+def test_a_certificate_ending_within_30_days_is_warned_about(certificate_onboarded, run_playbook, ep):
+    import datetime
+    from integration_helpers import vault_client
+    vault = vault_client(ep)
+    secret = vault.get_secret("cert-client-certificate")
+    ends = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=12)
+    vault.update_secret_properties("cert-client-certificate", secret.properties.version, tags=dict(
+        secret.properties.tags, expires=ends.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    daily = run_playbook("playbooks/daily.yml", certificate_onboarded["variables"])
+    assert daily.ok, daily
+    message = daily.task("Warn when the client secret or certificate expires soon")["msg"]
+    assert message.startswith(f"The SAM client certificate expires on {ends.strftime('%Y-%m-%dT%H:%M:%SZ')}, within 30")
+    assert "rotate_credential.yml" in message

@@ -1,4 +1,5 @@
-"""No client secret, refresh token or access token in what a run prints, even at -vvv."""
+"""No client secret, private key, client assertion, refresh token or access token in what a run
+prints, even at -vvv."""
 from __future__ import annotations
 
 import json
@@ -11,14 +12,20 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, PlaybookRun, role_variables
 from integration_helpers import vault_client
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
 
 
+PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
 def assert_clean(text: str, secrets: list[str]) -> None:
-    assert not JWT.search(text), "an access or id token was printed"
+    assert not JWT.search(text), "an access, id or managed identity token, or a client assertion, was printed"
+    assert not PEM_KEY.search(text), "a private key was printed"
     for secret in secrets:
         assert secret not in text, "a secret was printed"
     assert "1.AS" not in text, "a sandbox refresh token was printed"
@@ -74,8 +81,15 @@ def _private_tmp_possible(system_tmp: Path, keep: Path) -> bool:
     return subprocess.run(["unshare", "-m", "true"], check=False, capture_output=True).returncode == 0
 
 
+def private_key_lines(pem: str) -> list[str]:
+    """The base64 lines of the private key in a PEM (each a secret on its own)."""
+    key = pem[pem.index("PRIVATE KEY-----"):pem.index("-----END")]
+    return [line for line in key.splitlines()[1:] if len(line) >= 40]
+
+
+@pytest.mark.parametrize("kind", ["secret", "certificate", "federated"])
 def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_playbook, ep, api, auto_approve,
-                                                                           tmp_path, tmp_path_factory, request):
+                                                                           tmp_path, tmp_path_factory, request, kind):
     """Every place a run writes: output, log, fact cache, Ansible's temporary folders, and HOME,
     TMPDIR and ANSIBLE_HOME of the run itself, and the system's temporary folder, which each run
     gets to itself (broken by: a module that writes a token file to /tmp, to ~/, or to tempfile's
@@ -100,7 +114,14 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(places["facts"]), "ANSIBLE_LOCAL_TEMP": str(places["local-tmp"]),
            "ANSIBLE_REMOTE_TMP": str(places["remote-tmp"]), "ANSIBLE_GATHERING": "smart",
            "HOME": str(places["home"]), "TMPDIR": tmpdir, "ANSIBLE_HOME": str(places["ansible-home"])}
-    variables = role_variables(ep, "vvvv")
+    prefix = {"secret": "vvvv", "certificate": "vvvc", "federated": "vvvf"}[kind]
+    variables = dict(role_variables(ep, prefix), onboard_credential_kind=kind)
+    if kind == "federated":  # the run happens where a managed identity is (its tokens are the assertions)
+        identity = ep["managed_identities"]["user_assigned"]
+        variables.update(onboard_federated_subject=identity["object_id"],
+                         onboard_managed_identity_client_id=identity["client_id"],
+                         partner_token_managed_identity_client_id=identity["client_id"])
+        env.update(IDENTITY_ENDPOINT=ep["cloud"]["login"] + "/msi/token", IDENTITY_HEADER=ep["managed_identities"]["header"])
     snapshots = []
 
     def run(name):
@@ -118,10 +139,14 @@ def test_demo_at_vvvv_leaves_no_secret_in_output_logs_caches_or_temp_files(run_p
     for one in runs:
         assert one.ok, one
     vault = vault_client(ep)
-    secrets = [vault.get_secret("vvvv-client-secret").value, ep["principals"]["automation"]["client_secret"]]
-    secrets += [vault.get_secret("vvvv-refresh-token", p.version).value
-                for p in vault.list_properties_of_secret_versions("vvvv-refresh-token")]
-    assert len(secrets) >= 4
+    secrets = [ep["principals"]["automation"]["client_secret"]]
+    if kind == "secret":
+        secrets.append(vault.get_secret(f"{prefix}-client-secret").value)
+    if kind == "certificate":
+        secrets += private_key_lines(vault.get_secret(f"{prefix}-client-certificate").value)
+    secrets += [vault.get_secret(f"{prefix}-refresh-token", p.version).value
+                for p in vault.list_properties_of_secret_versions(f"{prefix}-refresh-token")]
+    assert len(secrets) >= 3
     texts = {"stdout/stderr": "".join(r.stdout + r.stderr for r in runs),
              "recorded callback results": json.dumps([r.records for r in runs])}
     for name, place in places.items():

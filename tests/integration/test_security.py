@@ -94,7 +94,7 @@ def test_rotation_removes_the_old_secret_only_after_the_new_one_works(run_playbo
     names = [r["task"].split(" : ")[-1] for r in rotated.records if r["status"] != "skipped"]
     assert names.index("Store the new client secret in Key Vault") < names.index(
         "Check whether the stored refresh token still works") < names.index(
-        "Remove the client secrets the vault does not hold")
+        "Remove the client secrets and certificates the vault does not hold")
     assert run_playbook("playbooks/daily.yml", variables).ok
 
 
@@ -268,7 +268,7 @@ def test_partner_token_warns_before_the_secret_or_the_refresh_token_ages_out(run
     assert run_playbook("playbooks/onboard.yml", variables).ok
     quiet = run_playbook("playbooks/daily.yml", variables)
     assert quiet.ok, quiet
-    assert quiet.task("Warn when the client secret expires soon").get("skip_reason")
+    assert quiet.task("Warn when the client secret or certificate expires soon").get("skip_reason")
     assert quiet.task("Warn when the stored refresh token had not been used for long").get("skip_reason")
 
     vault = vault_client(ep)
@@ -279,7 +279,7 @@ def test_partner_token_warns_before_the_secret_or_the_refresh_token_ages_out(run
                                        tags=dict(stored.properties.tags, **{tag: "next spring"}))
     odd = run_playbook("playbooks/daily.yml", variables)
     assert odd.ok, odd
-    assert odd.task("Warn when the client secret expires soon").get("skip_reason")
+    assert odd.task("Warn when the client secret or certificate expires soon").get("skip_reason")
     now = datetime.datetime.now(datetime.timezone.utc)
     secret = vault.get_secret("aging-client-secret")
     vault.update_secret_properties("aging-client-secret", secret.properties.version, tags=dict(
@@ -291,7 +291,7 @@ def test_partner_token_warns_before_the_secret_or_the_refresh_token_ages_out(run
     warned = run_playbook("playbooks/daily.yml", variables)
     assert warned.ok, warned
     expiry = (now + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S")
-    assert f"expires on {expiry}Z, within 30 days" in warned.task("Warn when the client secret expires soon")["msg"]
+    assert f"expires on {expiry}Z, within 30 days" in warned.task("Warn when the client secret or certificate expires soon")["msg"]
     stops = (last_used + datetime.timedelta(days=90)).strftime("%Y-%m-%d")
     message = warned.task("Warn when the stored refresh token had not been used for long")["msg"]
     assert f"last used on {last_used.strftime('%Y-%m-%dT%H:%M:%SZ')}" in message and f"working on {stops}" in message
