@@ -204,20 +204,21 @@ EXAMPLES = r"""
 
 - name: Give the app a certificate instead of a secret (the private key is returned once)
   partnercenter.secure_app.app_registration:
-    app_id: "{{ sam_app_id }}"
+    app_id: "{{ sam_app.app.app_id }}"
     credential_kind: certificate
-    access_token: "{{ admin_graph_token }}"
+    access_token: "{{ admin.access_token }}"
   register: with_certificate
+  no_log: true
 
 # ... store with_certificate.certificate.pem in Key Vault, check that it works, then remove the secrets ...
 
 - name: Trust a managed identity instead (no credential of the app exists)
   partnercenter.secure_app.app_registration:
-    app_id: "{{ sam_app_id }}"
+    app_id: "{{ sam_app.app.app_id }}"
     credential_kind: federated
     federated_credential:
-      subject: "{{ automation_identity_object_id }}"
-    access_token: "{{ admin_graph_token }}"
+      subject: 6b0b4a5e-2f3c-4f4e-9a53-8f1d2c3b4a5f  # the managed identity's principal (object) id
+    access_token: "{{ admin.access_token }}"
 
 - name: Delete the app
   partnercenter.secure_app.app_registration:
