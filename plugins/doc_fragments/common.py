@@ -66,7 +66,7 @@ requirements:
   - requests >= 2.33.0
   - urllib3 >= 2.7.0
   - pyjwt >= 2.13.0
-  - cryptography >= 42.0.0 (for O(client_certificate) and certificates)
+  - cryptography >= 42.0.0 (for certificate credentials of the SAM app)
 """
 
     # Options every module shares: the cloud, TLS, retries and the credential used.
