@@ -100,7 +100,8 @@ def test_create_lock_then_unchanged_then_terminate(world):
         if relationships(world, f"SAM test {first}")[0]["status"] == "active":
             break
         time.sleep(0.2)
-    ended = gdap(world, **dict(args, customer_tenants=[first], state="terminated"))
+    terminate = dict(args, customer_tenants=[first], state="terminated")
+    ended = gdap(world, **terminate)
     assert not ended.get("failed") and ended["changed"], ended
     assert ended["customers"][0]["action"] == "terminate"
     status = relationships(world, f"SAM test {first}")[0]["status"]
