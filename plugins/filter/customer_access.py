@@ -115,9 +115,11 @@ def _customer(item: Any) -> dict[str, Any]:
 def _consent(found: dict[str, Any] | None, applied: dict[str, Any] | None) -> dict[str, Any] | None:
     """What application_consent said of one customer: looked up (check mode) and maybe granted."""
     if applied is not None:
+        # after is what Partner Center holds once the task ran, also when it failed.
+        consented = applied.get("after") is not None
         if applied.get("error"):
-            return {"consented": False, "granted": False, "error": applied["error"]}
-        return {"consented": applied.get("after") is not None, "granted": bool(applied.get("changed"))}
+            return {"consented": consented, "granted": False, "error": applied["error"]}
+        return {"consented": consented, "granted": bool(applied.get("changed")) and consented}
     if found is None or found.get("error"):
         return None
     return {"consented": found.get("before") is not None, "granted": False}

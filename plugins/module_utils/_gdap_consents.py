@@ -9,7 +9,7 @@ create, replace or delete."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from ._catalog import AZURE_SERVICE_MANAGEMENT_APP_ID, GRAPH_APP_ID, PARTNER_CENTER_APP_ID
 from ._errors import SecureAppError
@@ -27,16 +27,43 @@ DEFAULT_GRANTS = (
 
 
 def normalize_grants(grants: Any) -> list[dict[str, Any]]:
-    """Grants in the module's form, from the module's or Partner Center's form, order-free."""
-    normalized = []
+    """Grants in the module's form, from the module's or Partner Center's form: one entry per
+    resource (lower-case id), its scopes once each and sorted. Entra compares scope names without
+    regard to case, so two spellings of one scope are one scope (the first spelling is kept)."""
+    scopes_by_application: dict[str, dict[str, str]] = {}
     for grant in grants or []:
         application = grant.get("enterprise_application_id") or grant.get("enterpriseApplicationId") or ""
         scopes = grant.get("scopes") if "scopes" in grant else str(grant.get("scope") or "").split(",")
         if isinstance(scopes, str):
             scopes = scopes.split(",")
-        normalized.append({"enterprise_application_id": application.lower(),
-                           "scopes": sorted({str(s).strip() for s in scopes if str(s).strip()})})
-    return sorted(normalized, key=lambda g: g["enterprise_application_id"])
+        kept = scopes_by_application.setdefault(str(application).lower(), {})
+        for scope in (str(s).strip() for s in scopes or []):
+            if scope:
+                kept.setdefault(scope.lower(), scope)
+    return [{"enterprise_application_id": application,
+             "scopes": [kept[key] for key in sorted(kept)]}
+            for application, kept in sorted(scopes_by_application.items())]
+
+
+def _scope_sets(grants: list[dict[str, Any]]) -> dict[str, set[str]]:
+    return {g["enterprise_application_id"]: {s.lower() for s in g["scopes"]} for g in normalize_grants(grants)}
+
+
+def same_grants(held: list[dict[str, Any]] | None, wanted: list[dict[str, Any]]) -> bool:
+    """The same resources with the same scopes, in any order and case (as Entra compares them)."""
+    return held is not None and _scope_sets(held) == _scope_sets(wanted)
+
+
+def _same_state(one: list[dict[str, Any]] | None, other: list[dict[str, Any]] | None) -> bool:
+    return one is None and other is None or (one is not None and same_grants(other, one))
+
+
+def covers(held: list[dict[str, Any]] | None, wanted: list[dict[str, Any]]) -> bool:
+    """Whether the grants held include every wanted scope of every wanted resource."""
+    if held is None:
+        return False
+    have = _scope_sets(held)
+    return all(scopes <= have.get(application, set()) for application, scopes in _scope_sets(wanted).items())
 
 
 def check_grants(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -93,21 +120,71 @@ class Consents(PartnerCenter):
 
 
 def apply_consent(consents: Consents, customer: str, *, application_id: str, display_name: str | None,
-                  grants: list[dict[str, Any]], present: bool, check_mode: bool) -> dict[str, Any]:
-    """One customer: read, then create, replace (delete and create: Partner Center has no update)
-    or delete. The entry says what was there, what changed, or the error sentence."""
+                  grants: list[dict[str, Any]], present: bool, check_mode: bool,
+                  at_least: bool = False) -> dict[str, Any]:
+    """One customer: read, then create, replace or delete. Partner Center has no update, so a
+    replace is a delete and a create; when the create fails after the delete, the previous grants
+    are posted again, and when that fails too the entry says plainly that the consent was removed.
+    at_least (the default grants): a consent that already holds every wanted scope is left as it
+    is, and one that lacks some is replaced by what it held plus what is wanted, so the default
+    never takes a scope away. The entry's before, after and changed always tell what the service
+    holds (after the error, if any)."""
     def fill(entry: dict[str, Any]) -> None:
         existing = consents.find(customer, application_id)
-        before = normalize_grants((existing or {}).get("applicationGrants")) if existing else None
-        entry.update(before=before, after=grants if present else None)
-        if (present and before == grants) or (not present and existing is None):
+        before = _grants_of(existing)
+        wanted = normalize_grants((before or []) + grants) if at_least and present else grants
+        entry.update(before=before, after=before)
+        if not present and before is None:
+            return
+        if present and (covers(before, grants) if at_least else same_grants(before, grants)):
             return
         if check_mode:
-            entry["changed"] = True
+            entry.update(changed=True, after=wanted if present else None)
             return
-        if existing is not None:
-            consents.delete(customer, application_id)
-        # False when someone created it between our delete and create: the next run compares again.
-        entry["changed"] = consents.create(customer, application_id, display_name, grants) if present else True
+        if before is not None:
+            removed = consents.delete(customer, application_id)
+            # Not removed: gone meanwhile, so there is nothing of ours to replace or restore.
+            entry.update(changed=removed, after=None)
+            if not removed:
+                entry["before"] = before = None
+        if not present:
+            return
+        try:
+            created = consents.create(customer, application_id, display_name, wanted)
+        except SecureAppError as error:
+            if before is None:
+                raise
+            _restore(consents, customer, application_id, existing, before, entry, error)
+        if created:
+            entry.update(changed=True, after=wanted)
+        else:  # made by someone else between our read (or delete) and our create: what it holds now
+            entry["after"] = _held(consents, customer, application_id)
+            entry["changed"] = not _same_state(entry["after"], before)
 
     return customer_entry(customer, fill, changed=False, before=None, after=None)
+
+
+def _restore(consents: Consents, customer: str, application_id: str, existing: dict[str, Any],
+             before: list[dict[str, Any]], entry: dict[str, Any], error: SecureAppError) -> NoReturn:
+    """The create of a replace failed after the delete: post the previous grants again, then
+    raise the create's error saying what the customer holds now."""
+    try:
+        restored = consents.create(customer, application_id, existing.get("displayName"), before)
+        held = before if restored else _held(consents, customer, application_id)
+    except SecureAppError:  # the entry already says removed: changed, after null
+        raise SecureAppError(
+            f"{error.message.rstrip('.')}; the previous consent had been removed to replace it and could not be "
+            f"restored, so the SAM app has no consent in customer {customer} now: run the task again once the cause "
+            "is fixed.", code="consent_removed") from None
+    entry.update(changed=not _same_state(held, before), after=held)
+    raise SecureAppError(f"{error.message.rstrip('.')}; the previous consent was restored, unchanged." if restored
+                         else f"{error.message.rstrip('.')}; meanwhile a consent was made by someone else.",
+                         code=error.code) from None
+
+
+def _grants_of(consent: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    return normalize_grants(consent.get("applicationGrants")) if consent else None
+
+
+def _held(consents: Consents, customer: str, application_id: str) -> list[dict[str, Any]] | None:
+    return _grants_of(consents.find(customer, application_id))

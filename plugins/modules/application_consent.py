@@ -13,8 +13,15 @@ description:
   - Under GDAP the AdminAgents pre-consent no longer reaches customers; the SAM app must be consented in each
     customer tenant. This module manages that consent with Partner Center's application consents
     (C(/v1/customers/{customer}/applicationconsents)) for many customers at once, concurrently.
-  - A consent with the same grants is left as it is; one with other grants is replaced (deleted, then created, since
-    Partner Center has no update).
+  - Scopes are compared as Entra compares them, without regard to case or order. With O(grants) given, a consent with
+    the same grants is left as it is and one with other grants is replaced (deleted, then created, since Partner
+    Center has no update). Without O(grants), the SAM app's own permissions are the least the consent must hold: a
+    consent that holds them (and maybe more) is left as it is, and one that lacks some is replaced by what it held
+    plus what is missing, so the default never takes a scope away.
+  - When the create of a replace fails after the delete, the previous grants are posted again and the customer's
+    error says so; if that fails too, the error says plainly that the consent was removed (error code
+    C(consent_removed)). RV(customers[].changed), RV(customers[].after) and the diff always tell what Partner Center
+    holds after the task, also for a customer that failed.
   - Partner Center creates a consent only when the service account's GDAP roles in the customer include Global
     Administrator, Privileged Role Administrator or Cloud Application Administrator; other customers get a per-customer
     error saying so.
@@ -70,7 +77,9 @@ options:
     type: int
     default: 8
   fail_on_customer_error:
-    description: Fail the task when a customer gave an error (after all customers were handled).
+    description:
+      - Fail the task when a customer gave an error (after all customers were handled). The failed task still
+        returns RV(customers), RV(failed_customers), C(changed) and the diff, so a consent that was removed shows.
     type: bool
     default: true
 seealso:
@@ -117,7 +126,9 @@ customers:
       description: The customer's tenant id.
       type: str
     changed:
-      description: Whether the consent was (in check mode, would be) created, replaced or removed.
+      description:
+        - Whether what Partner Center holds for this customer changed (in check mode, would change), also when the
+          customer gave an error (a consent removed and not restored).
       type: bool
     before:
       description: The grants before (as O(grants)), or null when there was no consent.
@@ -133,7 +144,9 @@ customers:
           type: list
           elements: str
     after:
-      description: The grants after (as RV(customers[].before)), or null when the consent is absent.
+      description:
+        - The grants Partner Center holds after the task (as RV(customers[].before)), or null when there is no
+          consent; after an error, what it holds then.
       type: list
       elements: dict
       sample: [{"enterprise_application_id": "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", "scopes": ["user_impersonation"]}]
@@ -142,7 +155,8 @@ customers:
       type: str
       sample: "Failed to consent the SAM app in customer ...: Partner Center refused it: ..."
     error_code:
-      description: A short code for the error (consent_forbidden, customer_not_found, ...), or null.
+      description:
+        - A short code for the error (consent_forbidden, customer_not_found, consent_removed, ...), or null.
       type: str
 failed_customers:
   description: How many customers gave an error.
@@ -174,7 +188,8 @@ def run(module: SecureAppModule) -> dict:
 
     def one(customer: str) -> dict:
         return apply_consent(consents, customer, application_id=application_id, display_name=params["display_name"],
-                             grants=grants, present=present, check_mode=module.check_mode)
+                             grants=grants, present=present, check_mode=module.check_mode,
+                             at_least=params["grants"] is None)
 
     entries = fan_out(context.http, customers, one, max(1, params["concurrency"]))
     result = {"changed": any(entry["changed"] for entry in entries), "customers": entries,
@@ -182,7 +197,10 @@ def run(module: SecureAppModule) -> dict:
               "diff": {"before": {e["tenant_id"]: e["before"] for e in entries if e["changed"]},
                        "after": {e["tenant_id"]: e["after"] for e in entries if e["changed"]}}}
     if params["fail_on_customer_error"]:
-        raise_for_failed_customers(entries, "customers gave an error", details={"customers": entries})
+        # The failed task still says what changed: a customer's consent may be gone (consent_removed).
+        raise_for_failed_customers(entries, "customers gave an error", details={
+            "customers": entries, "changed": result["changed"], "diff": result["diff"],
+            "failed_customers": result["failed_customers"]})
     return result
 
 

@@ -181,6 +181,85 @@ def test_consent_refuses_a_customer_that_is_not_a_guid(gdap):
     assert message == "customer_tenants entry '../customers' is not a GUID: give the customer's tenant id."
 
 
+# application_consent: a replace that fails half-way, scopes as Entra compares them ------------------
+def consent_post_fails(gdap, times):
+    """Partner Center refuses the next `times` consent posts (403), as it does for a role that
+    cannot consent; the delete before them goes through."""
+    gdap["api"].call("PUT", "/faults", [{"service": "partner_center", "method": "POST",
+                                         "path": "/applicationconsents$", "status": 403, "count": times}])
+
+
+def stored_grants(gdap, kind):
+    return [sorted((g["enterpriseApplicationId"], g["scope"]) for g in c["grants"]) for c in consents(gdap, kind)]
+
+
+def test_consent_replace_failing_after_the_delete_restores_or_says_it_removed(gdap):
+    """Fails if a replace whose post fails leaves the customer without a consent while saying
+    changed: false (the previous grants must be posted again), or if, when that fails too, the
+    result hides that the consent is gone."""
+    customer = tenant(gdap, "gdap_consented")
+    seeded = stored_grants(gdap, "gdap_consented")
+    args = {"customer_tenants": [customer], "fail_on_customer_error": False,
+            "grants": [{"enterprise_application_id": catalog.GRAPH_APP_ID, "scopes": ["Directory.Read.All"]}]}
+    try:
+        consent_post_fails(gdap, 1)
+        restored = result(run_module(gdap, "application_consent", args))
+        [entry] = restored["customers"]
+        assert (restored["changed"], entry["changed"], restored["failed_customers"]) == (False, False, 1)
+        assert entry["after"] == entry["before"] and entry["error_code"] == "consent_forbidden"
+        assert entry["error"].endswith("; the previous consent was restored, unchanged.")
+        assert stored_grants(gdap, "gdap_consented") == seeded
+
+        consent_post_fails(gdap, 2)
+        lost = run_module(gdap, "application_consent", dict(args, fail_on_customer_error=True))
+        message = failure(lost)
+        assert message.startswith(f"1 of 1 customers gave an error; first, {customer}: Failed to consent the SAM app")
+        assert f"could not be restored, so the SAM app has no consent in customer {customer} now" in message
+        failed = lost.failed_task()
+        assert failed["changed"] is True and failed["diff"]["after"] == {customer: None}
+        assert failed["customers"][0]["error_code"] == "consent_removed" and consents(gdap, "gdap_consented") == []
+    finally:
+        gdap["api"].call("DELETE", "/faults")
+        # Back as the seed had it, for the role's test.
+        result(run_module(gdap, "application_consent", {"customer_tenants": [customer]}))
+    assert stored_grants(gdap, "gdap_consented") == seeded
+
+
+def test_consent_in_another_case_and_order_is_no_change(gdap):
+    """Entra compares scopes without regard to case: fails if the same grants in another case and
+    order make a delete and a create."""
+    customer = tenant(gdap, "gdap_consented")
+    grants = [{"enterprise_application_id": catalog.AZURE_SERVICE_MANAGEMENT_APP_ID.upper(),
+               "scopes": ["USER_IMPERSONATION"]},
+              {"enterprise_application_id": catalog.PARTNER_CENTER_APP_ID, "scopes": ["User_Impersonation"]},
+              {"enterprise_application_id": catalog.GRAPH_APP_ID, "scopes": ["directory.accessasuser.all"]}]
+    writes_before = len(writes(gdap))
+    again = result(run_module(gdap, "application_consent", {"customer_tenants": [customer], "grants": grants}))
+    assert again["changed"] is False and again["customers"][0]["before"] == again["customers"][0]["after"]
+    assert [w for w in writes(gdap)[writes_before:] if "applicationconsents" in w["path"]] == []
+
+
+def test_the_default_grants_leave_a_wider_consent_as_it_is(gdap):
+    """Without grants, the SAM app's own permissions are the least a consent must hold: fails if
+    the default replaces a consent that holds them and more."""
+    customer = tenant(gdap, "gdap_consented")
+    seeded = stored_grants(gdap, "gdap_consented")
+    wider = [{"enterprise_application_id": catalog.GRAPH_APP_ID, "scopes": ["Directory.AccessAsUser.All", "User.Read.All"]},
+             {"enterprise_application_id": catalog.PARTNER_CENTER_APP_ID, "scopes": ["user_impersonation"]},
+             {"enterprise_application_id": catalog.AZURE_SERVICE_MANAGEMENT_APP_ID, "scopes": ["user_impersonation"]}]
+    try:
+        assert result(run_module(gdap, "application_consent", {"customer_tenants": [customer], "grants": wider}))[
+            "changed"] is True
+        kept = result(run_module(gdap, "application_consent", {"customer_tenants": [customer]}))
+        assert kept["changed"] is False
+        assert ("00000003-0000-0000-c000-000000000000", "Directory.AccessAsUser.All,User.Read.All") in \
+            stored_grants(gdap, "gdap_consented")[0]
+    finally:  # exact grants put the seed back
+        exact = [{"enterprise_application_id": app, "scopes": [scope]} for app, scope in seeded[0]]
+        result(run_module(gdap, "application_consent", {"customer_tenants": [customer], "grants": exact}))
+    assert stored_grants(gdap, "gdap_consented") == seeded
+
+
 # customer_access role ---------------------------------------------------------------------------------
 EXPECTED = {  # kind -> (status, relationship, words the sentence must hold)
     "dap": ("reachable", "DAP", "DAP, which Microsoft has retired"),
@@ -239,12 +318,41 @@ def test_report_without_consent_says_needs_consent(gdap, report):
     gdap["run"]("gdap_modules.yml", dict(gdap["variables"], module="application_consent", module_args={
         "customer_tenants": [tenant(gdap, "gdap_ready")], "state": "absent"}))
     report_dir = gdap["report_dir"] / "no-consent"
-    run = gdap["run"]("playbooks/customers.yml", dict(gdap["variables"], customer_access_report_dir=str(report_dir)))
+    # "false" as -e customer_access_consent=false gives it: a string that must not grant.
+    run = gdap["run"]("playbooks/customers.yml", dict(gdap["variables"], customer_access_consent="false",
+                                                      customer_access_report_dir=str(report_dir)))
     assert run.ok, run
     rows = {r["tenant_id"]: r for r in json.loads((report_dir / "customer-access.json").read_text())["customers"]}
     row = rows[tenant(gdap, "gdap_ready")]
     assert row["status"] == "needs_consent" and "customer_access_consent=true" in row["sentence"]
     assert row["tokens"]["graph"] == "error" and consents(gdap, "gdap_ready") == []
+
+
+def test_report_shows_partner_centers_refusal_when_the_grant_fails(gdap, report):
+    """The consent post of the role's grant step fails (403) where the roles allow it: fails if the
+    report hides Partner Center's sentence behind the token's, or calls the customer consented.
+    The switches come as -e gives them, strings: "true" must grant and fail on the unreachable."""
+    ready = tenant(gdap, "gdap_ready")
+    gdap["run"]("gdap_modules.yml", dict(gdap["variables"], module="application_consent", module_args={
+        "customer_tenants": [ready], "state": "absent"}))
+    report_dir = gdap["report_dir"] / "refused"
+    consent_post_fails(gdap, 1)
+    try:
+        run = gdap["run"]("playbooks/customers.yml", dict(
+            gdap["variables"], customer_access_consent="true", customer_access_fail_on_unreachable="true",
+            customer_access_report_dir=str(report_dir)))
+    finally:
+        gdap["api"].call("DELETE", "/faults")
+    message = failure(run)
+    assert message == (f"5 customers are not reachable; see {report_dir}/customer-access.html.")
+    rows = {r["tenant_id"]: r for r in json.loads((report_dir / "customer-access.json").read_text())["customers"]}
+    row = rows[ready]
+    assert (row["status"], row["consented"], row["consent_granted"]) == ("unreachable", False, False), row
+    assert row["sentence"].startswith(
+        f"Failed to consent the SAM app in customer {ready}: Partner Center refused it: the service account's GDAP "
+        "roles in this customer cannot grant consents; add Cloud Application Administrator"), row
+    assert "AADSTS" not in row["sentence"] and "token" not in row["sentence"], row
+    assert consents(gdap, "gdap_ready") == []
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")

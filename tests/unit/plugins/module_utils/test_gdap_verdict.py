@@ -386,3 +386,238 @@ def test_ranking_prefers_covering_then_usable_then_latest_end_in_any_input_order
         assert verdict(order)["relationship_name"] == "covering"
     for order in ([usable, ended], [ended, usable]):
         assert verdict(order)["relationship_name"] == "usable"
+
+
+# A replace that fails half-way, and grants compared as Entra compares them -----------------------
+class Held:
+    """Partner Center's consent of one customer in memory, with scripted failures: create_fails
+    and delete_fails are the calls (1 = the first) that raise Partner Center's refusal."""
+
+    def __init__(self, grants=None, *, create_fails=(), delete_fails=(), made_meanwhile=None):
+        self.consent = {"applicationId": "app", "displayName": "SAM", "applicationGrants": grants} \
+            if grants is not None else None
+        self.create_fails, self.delete_fails = set(create_fails), set(delete_fails)
+        self.made_meanwhile = made_meanwhile
+        self.calls, self.creates, self.deletes = [], 0, 0
+
+    def find(self, customer, application_id):
+        self.calls.append("find")
+        return self.consent
+
+    def delete(self, customer, application_id):
+        self.calls.append("delete")
+        self.deletes += 1
+        if self.deletes in self.delete_fails:
+            raise SecureAppError("Failed to remove the SAM app's consent in customer c1: HTTP 503.", code="503")
+        existed, self.consent = self.consent is not None, None
+        return existed
+
+    def create(self, customer, application_id, display_name, grants):
+        self.calls.append("create")
+        self.creates += 1
+        if self.creates in self.create_fails:
+            raise SecureAppError("Failed to consent the SAM app in customer c1: Partner Center refused it.",
+                                 code="consent_forbidden")
+        if self.made_meanwhile is not None:
+            self.consent, self.made_meanwhile = self.made_meanwhile, None
+            return False
+        self.consent = {"applicationId": "app", "displayName": display_name, "applicationGrants": [
+            {"enterpriseApplicationId": g["enterprise_application_id"], "scope": ",".join(g["scopes"])}
+            for g in grants]}
+        return True
+
+    def grants(self):
+        return normalize_grants(self.consent["applicationGrants"]) if self.consent else None
+
+
+def apply(held, grants=GRANTS, **options):
+    arguments = {"application_id": "app", "display_name": None, "grants": grants, "present": True,
+                 "check_mode": False}
+    arguments.update(options)
+    return apply_consent(held, "c1", **arguments)
+
+
+def test_a_failed_create_after_the_delete_restores_the_previous_grants():
+    """Broken by: a replace that leaves the customer without a consent, or that reports
+    changed: false with the consent gone."""
+    held = Held(OTHER["applicationGrants"], create_fails={1})
+    entry = apply(held)
+    assert held.calls == ["find", "delete", "create", "create"] and held.grants() == normalize_grants(
+        OTHER["applicationGrants"])
+    assert held.consent["displayName"] == "SAM"  # restored as it was
+    assert (entry["changed"], entry["before"], entry["after"]) == (False, held.grants(), held.grants())
+    assert entry["error"] == ("Failed to consent the SAM app in customer c1: Partner Center refused it; the previous "
+                              "consent was restored, unchanged.")
+    assert entry["error_code"] == "consent_forbidden"
+
+
+def test_a_consent_that_cannot_be_restored_is_said_to_be_removed():
+    held = Held(OTHER["applicationGrants"], create_fails={1, 2})
+    entry = apply(held)
+    assert held.consent is None
+    assert (entry["changed"], entry["after"], entry["error_code"]) == (True, None, "consent_removed")
+    assert entry["before"] == normalize_grants(OTHER["applicationGrants"])
+    assert entry["error"] == ("Failed to consent the SAM app in customer c1: Partner Center refused it; the previous "
+                              "consent had been removed to replace it and could not be restored, so the SAM app has "
+                              "no consent in customer c1 now: run the task again once the cause is fixed.")
+
+
+def test_a_failed_delete_changes_nothing():
+    held = Held(OTHER["applicationGrants"], delete_fails={1})
+    entry = apply(held)
+    assert held.calls == ["find", "delete"] and held.grants() == entry["before"] == entry["after"]
+    assert entry["changed"] is False and entry["error_code"] == "503"
+
+
+def test_a_failed_create_of_a_new_consent_is_no_change():
+    held = Held(None, create_fails={1})
+    entry = apply(held)
+    assert held.calls == ["find", "create"]
+    assert (entry["changed"], entry["before"], entry["after"], entry["error_code"]) == \
+        (False, None, None, "consent_forbidden")
+
+
+def test_a_consent_made_meanwhile_is_read_back():
+    """Someone else's consent appeared between the delete and the create: after is what it holds."""
+    theirs = [{"enterpriseApplicationId": GRAPH, "scope": "c"}]
+    held = Held(OTHER["applicationGrants"], made_meanwhile={"applicationId": "app", "applicationGrants": theirs})
+    entry = apply(held)
+    assert held.calls == ["find", "delete", "create", "find"]
+    assert entry["after"] == normalize_grants(theirs) and entry["changed"] is True
+    same = Held(OTHER["applicationGrants"], made_meanwhile={"applicationId": "app",
+                                                            "applicationGrants": OTHER["applicationGrants"]})
+    assert apply(same)["changed"] is False
+
+
+def test_a_consent_gone_before_the_delete_is_created():
+    held = Held(OTHER["applicationGrants"])
+    held.delete = lambda customer, application_id: held.calls.append("delete") or False
+    entry = apply(held)
+    assert held.calls == ["find", "delete", "create"]
+    assert (entry["changed"], entry["before"], entry["after"]) == (True, None, GRANTS)
+
+
+@pytest.mark.parametrize("stored", [
+    [{"enterpriseApplicationId": GRAPH.upper(), "scope": "A"}],
+    [{"enterpriseApplicationId": GRAPH, "scope": " a ,A"}],
+    [{"enterpriseApplicationId": GRAPH, "scope": "a"}, {"enterpriseApplicationId": GRAPH.upper(), "scope": "A"}],
+])
+def test_the_same_grants_in_another_case_or_order_are_no_change(stored):
+    """Broken by: a case- or order-sensitive comparison (every run a delete and a create)."""
+    held = Held(stored)
+    entry = apply(held)
+    assert held.calls == ["find"] and entry["changed"] is False and entry["after"] == entry["before"]
+
+
+def test_one_scope_in_two_spellings_is_one_scope_and_the_first_spelling_is_kept():
+    assert normalize_grants([{"enterpriseApplicationId": GRAPH.upper(), "scope": "User.Read, user.read,A"},
+                             {"enterprise_application_id": GRAPH, "scopes": ["a", "B"]}]) == \
+        [{"enterprise_application_id": GRAPH, "scopes": ["A", "B", "User.Read"]}]
+
+
+def test_grants_with_several_scopes_compare_in_any_order_and_case():
+    wanted = check_grants([{"enterprise_application_id": GRAPH, "scopes": ["Directory.Read.All", "User.Read"]},
+                           {"enterprise_application_id": PARTNER_CENTER, "scopes": ["user_impersonation"]}])
+    stored = [{"enterpriseApplicationId": PARTNER_CENTER.upper(), "scope": "USER_IMPERSONATION"},
+              {"enterpriseApplicationId": GRAPH, "scope": "user.read,directory.read.all"}]
+    held = Held(stored)
+    assert apply(held, grants=wanted)["changed"] is False and held.calls == ["find"]
+
+
+PARTNER_CENTER = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"
+DEFAULTS = check_grants(list(DEFAULT_GRANTS))
+
+
+def test_the_default_grants_never_take_a_scope_away():
+    """A consent with more scopes than the default is left as it is; one that lacks a default
+    scope gets it added to what it held. Broken by: the default replacing a wider consent."""
+    wider = [{"enterpriseApplicationId": g["enterprise_application_id"], "scope": ",".join(g["scopes"])}
+             for g in DEFAULTS] + [{"enterpriseApplicationId": GRAPH, "scope": "User.Read.All"}]
+    held = Held(wider)
+    assert apply(held, grants=DEFAULTS, at_least=True)["changed"] is False and held.calls == ["find"]
+
+    narrower = [{"enterpriseApplicationId": GRAPH, "scope": "User.Read.All"}]
+    held = Held(narrower)
+    entry = apply(held, grants=DEFAULTS, at_least=True)
+    assert held.calls == ["find", "delete", "create"] and entry["changed"] is True
+    graph = next(g for g in entry["after"] if g["enterprise_application_id"] == GRAPH)
+    assert graph["scopes"] == ["Directory.AccessAsUser.All", "User.Read.All"] and held.grants() == entry["after"]
+    assert len(entry["after"]) == 3
+    # Given grants are exact: the wider consent is replaced by them.
+    held = Held(wider)
+    assert apply(held, grants=DEFAULTS)["changed"] is True and held.grants() == DEFAULTS
+
+
+def test_check_mode_says_what_the_default_would_hold():
+    held = Held([{"enterpriseApplicationId": GRAPH, "scope": "User.Read.All"}])
+    entry = apply(held, grants=DEFAULTS, at_least=True, check_mode=True)
+    assert held.calls == ["find"] and entry["changed"] is True and len(entry["after"]) == 3
+
+
+def test_a_relationship_without_an_end_date_ranks_below_a_dated_one():
+    """An undated ended relationship must not outrank one that ended later (mutation review)."""
+    undated = relationship(status="terminated", end=None, name="undated")
+    dated = relationship(status="expired", end="2026-01-01T00:00:00Z", name="dated")
+    for order in ([undated, dated], [dated, undated]):
+        assert verdict(order)["relationship_name"] == "dated"
+
+
+def test_a_relationship_without_a_status_is_unknown_not_active():
+    row = verdict([dict(relationship(), status=None)])
+    assert (row["status"], row["relationship"]) == ("unreachable", "GDAP unknown")
+    assert row["sentence"] == ("GDAP relationship 'SAM access' is unknown, not active: it gives access once the "
+                               "customer approves it and it is active.")
+
+
+def test_the_not_covered_and_cannot_consent_sentences_in_full():
+    """The whole sentence, with every role named and joined (mutation review: wording and the
+    join of several roles survived)."""
+    uncovered = verdict([relationship(includes_me=False)], token_error="AADSTS50020")
+    assert uncovered["sentence"] == (
+        "The service account is in no group that an active access assignment of GDAP relationship 'SAM access' "
+        "covers: add it to an assigned security group, or assign one of its groups in Partner Center.")
+    readers = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+    cannot = verdict([relationship(roles=(HELPDESK, readers))], consent={"consented": False},
+                     token_error="AADSTS65001")
+    assert cannot["sentence"] == (
+        "The SAM app is not consented in this customer and the service account's roles (Directory Readers, "
+        "Helpdesk Administrator) cannot grant it: add Cloud Application Administrator to the access assignment of "
+        "GDAP relationship 'SAM access', then run customers.yml with customer_access_consent=true.")
+
+
+@pytest.mark.parametrize("grants, sentence", [
+    ([], "grants is empty: name at least one resource and its scopes, or leave grants out for the SAM app's own "
+         "delegated permissions."),
+    ([{"enterprise_application_id": GRAPH, "scopes": [" ", ""]}],
+     "Each grants entry needs enterprise_application_id (the resource's app id, such as "
+     "00000003-0000-0000-c000-000000000000 for Microsoft Graph) and at least one scope."),
+    ([{"enterprise_application_id": "", "scopes": ["a"]}],
+     "Each grants entry needs enterprise_application_id (the resource's app id, such as "
+     "00000003-0000-0000-c000-000000000000 for Microsoft Graph) and at least one scope."),
+])
+def test_grants_refused_in_one_sentence(grants, sentence):
+    with pytest.raises(SecureAppError) as raised:
+        check_grants(grants)
+    assert raised.value.message == sentence
+
+
+def test_a_restore_that_finds_a_consent_made_meanwhile_says_so():
+    """The create failed, and the restore finds a consent someone made meanwhile (409): after is
+    what that consent holds, and the sentence does not claim a restore."""
+    theirs = [{"enterpriseApplicationId": GRAPH, "scope": "c"}]
+    held = Held(OTHER["applicationGrants"], create_fails={1})
+    original_create = held.create
+
+    def create(customer, application_id, display_name, grants):
+        if held.creates == 1:  # the restore: someone's consent is there first
+            held.calls.append("create")
+            held.creates += 1
+            held.consent = {"applicationId": "app", "applicationGrants": theirs}
+            return False
+        return original_create(customer, application_id, display_name, grants)
+    held.create = create
+    entry = apply(held)
+    assert held.calls == ["find", "delete", "create", "create", "find"]
+    assert (entry["changed"], entry["after"]) == (True, normalize_grants(theirs))
+    assert entry["error"] == ("Failed to consent the SAM app in customer c1: Partner Center refused it; meanwhile a "
+                              "consent was made by someone else.")
