@@ -362,12 +362,15 @@ def customer_names(sandbox: Sandbox, tenant: dict[str, Any], home_tenant_id: str
     if row is None:
         raise Refusal(400, "invalid_grant", 65001, _no_consent(app, tenant["id"]), "consent_required")
     resource_app_id = catalog.RESOURCES[resource_key]["app_id"]
-    granted: set[str] = set()
+    # Entra compares permission names without regard to case: the consent's spelling -> its name.
+    granted: dict[str, str] = {}
     for grant in json.loads(row["grants"]):
-        if grant.get("enterpriseApplicationId") == resource_app_id:
-            granted |= {s.strip() for s in grant.get("scope", "").split(",") if s.strip()}
-    wanted = sorted(granted) if ".default" in names else names
-    if not granted or set(wanted) - granted:
+        if str(grant.get("enterpriseApplicationId", "")).lower() == resource_app_id:
+            for scope in (s.strip() for s in grant.get("scope", "").split(",")):
+                if scope:
+                    granted.setdefault(scope.lower(), scope)
+    wanted = sorted(granted.values()) if ".default" in names else names
+    if not granted or {name.lower() for name in wanted} - set(granted):
         raise Refusal(400, "invalid_grant", 65001, _no_consent(app, tenant["id"]), "consent_required")
     return wanted, sorted(roles)
 
@@ -458,6 +461,7 @@ async def grant_refresh_token(sandbox: Sandbox, tenant: dict[str, Any], form: di
     confidential = authenticate_client(sandbox, app_home, app, form, public_allowed=public_allowed)
     target = row["home_tenant_id"] if tenant.get("alias") else tenant["id"]
     target_tenant = sandbox.store.tenant(target)
+    sandbox.store.execute("INSERT INTO refresh_token_uses VALUES(?, ?, ?)", (row["id"], target, sandbox.now()))
     cross_cloud_check(target_tenant, confidential)
     user = sandbox.store.get_object(row["user_id"], "user")
     if user is None or not user.get("accountEnabled", True):

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS app_consents(
 CREATE TABLE IF NOT EXISTS refresh_tokens(
     hash TEXT PRIMARY KEY, id TEXT, client_id TEXT, user_id TEXT, home_tenant_id TEXT,
     issued REAL, last_used REAL, revoked INTEGER, mfa INTEGER, confidential INTEGER);
+-- Which refresh token each refresh grant presented, for which tenant (the test API tells it).
+CREATE TABLE IF NOT EXISTS refresh_token_uses(token_id TEXT, tenant_id TEXT, at REAL);
 CREATE TABLE IF NOT EXISTS auth_codes(hash TEXT PRIMARY KEY, data TEXT, expires REAL, used INTEGER);
 CREATE TABLE IF NOT EXISTS logins(id TEXT PRIMARY KEY, data TEXT, expires REAL);
 CREATE TABLE IF NOT EXISTS device_codes(

@@ -122,7 +122,7 @@ def _token_filter(body: dict[str, Any]) -> tuple[str, list[Any]]:
 
 async def refresh_tokens(request: web.Request) -> web.Response:
     """revoke: 70008 (revoked); expire: 70008 (expired); inactive: 700082 (unused for 90 days);
-    info: the issue and last use of the matching tokens."""
+    info: the issue and last use of the matching tokens, and the tenants each was presented for."""
     sandbox = sandbox_of(request)
     body = await request.json() if request.can_read_body else {}
     if body.get("upn"):
@@ -130,9 +130,11 @@ async def refresh_tokens(request: web.Request) -> web.Response:
         body["user_id"] = user["id"] if user else "none"
     where, params = _token_filter(body)
     action = request.match_info["action"]
-    if action == "info":  # when each matching token was issued and last used; never a value
+    if action == "info":  # when each matching token was issued and used, and where; never a value
         rows = sandbox.store.all(f"SELECT id, issued, last_used, revoked FROM refresh_tokens WHERE {where}", params)
-        return json_response({"tokens": [dict(row) for row in rows]})
+        return json_response({"tokens": [dict(row, used_in=[use["tenant_id"] for use in sandbox.store.all(
+            "SELECT tenant_id FROM refresh_token_uses WHERE token_id=? ORDER BY rowid", (row["id"],))])
+            for row in rows]})
     if action == "revoke":
         sql = f"UPDATE refresh_tokens SET revoked=1 WHERE {where}"
     elif action == "expire":

@@ -180,3 +180,84 @@ def test_graph_in_a_customer_follows_the_assigned_roles(ep, api, http, agent, gd
         api.call("POST", "/relationships", {"tenant_id": customer, "relationship": "gdap_ready"})
         consent_in(http, ep, agent, gdap_app, customer, "DELETE")
         api.call("POST", "/relationships", {"tenant_id": customer, "relationship": "gdap_no_consent_role"})
+
+
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+# Per seeded kind: the token in the customer before the SAM app is consented there (its roles as
+# wids, or the refusal), whether Partner Center lets the agent consent, and the token after.
+ACCESS_RULES = {
+    # DAP: Partner Center takes the consent, but the sandbox's DAP grants tokens through the
+    # AdminAgents pre-consent alone (checked below); what the consent adds there is not asserted.
+    "dap": (65001, 201, None),
+    "gdap_ready": (65001, 201, {CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS}),
+    "none": (50020, 403, 50020),
+    "gdap_consented": ({CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS}, 409,
+                       {CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS}),
+    "gdap_no_consent_role": (65001, 403, 65001),
+    "gdap_no_group": (50020, 403, 50020),
+    "gdap_expired": (50020, 403, 50020),
+    "gdap_expiring": ({CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS}, 409,
+                      {CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS}),
+}
+
+
+def test_every_seeded_kind_has_its_access_rule():
+    from sandbox import gdap  # pylint: disable=import-outside-toplevel
+    assert sorted(ACCESS_RULES) == sorted(gdap.KINDS)
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS_RULES))
+def test_every_access_rule_through_the_tokens_it_gives(ep, http, graph, agent, gdap_app, name):
+    """Broken by: the sandbox giving a token (or roles) a customer of this kind would not give, such
+    as an expired relationship or a group the account is not in still reaching the customer, a
+    consent Partner Center accepts from a role that cannot consent, or a consent that is ignored."""
+    before, consent_status, after = ACCESS_RULES[name]
+    customer = kind(ep, name)
+
+    def outcome():
+        result = agent(ep["cloud"]["graph"] + "/.default", customer)
+        if "access_token" not in result:
+            return result.get("error_codes", [None])[0]
+        token = claims(result["access_token"])
+        assert token["tid"] == customer
+        assert graph_session(ep, result["access_token"]).get("/users").status_code == 200
+        return set(token.get("wids") or [])
+
+    assert outcome() == before
+    consented = consent_in(http, ep, agent, gdap_app, customer)
+    try:
+        assert consented.status_code == consent_status, consented.text
+        if after is not None:
+            assert outcome() == after
+    finally:
+        if consented.status_code == 201:
+            assert consent_in(http, ep, agent, gdap_app, customer, "DELETE").status_code == 204
+    if name == "dap":  # the SAM app in AdminAgents: Global Administrator in every DAP customer
+        members = f"/groups/{ep['admin_agents_group_id']}/members"
+        added = graph.post(members + "/$ref", json={
+            "@odata.id": f"{ep['cloud']['graph']}/v1.0/directoryObjects/{gdap_app['sp_id']}"})
+        assert added.status_code == 204, added.text
+        try:
+            assert outcome() == {GLOBAL_ADMINISTRATOR}
+        finally:
+            assert graph.delete(f"{members}/{gdap_app['sp_id']}/$ref").status_code == 204
+        assert outcome() == 65001
+
+
+def test_a_consent_counts_whatever_the_case_of_its_scopes(ep, http, agent, gdap_app):
+    """Entra compares permission names without regard to case (and the collection compares grants
+    so): broken by a sandbox that refuses the token when the consent spells a scope otherwise."""
+    customer = kind(ep, "gdap_ready")
+    token = agent(ep["cloud"]["partner_center"] + "/user_impersonation")["access_token"]
+    url = f"{ep['cloud']['partner_center']}/v1/customers/{customer}/applicationconsents"
+    posted = http.post(url, headers={"Authorization": "Bearer " + token}, json={
+        "applicationId": gdap_app["app_id"], "applicationGrants": [
+            {"enterpriseApplicationId": catalog.GRAPH_APP_ID.upper(), "scope": "directory.accessasuser.all"}]})
+    assert posted.status_code == 201, posted.text
+    try:
+        result = agent(ep["cloud"]["graph"] + "/Directory.AccessAsUser.All", customer)
+        assert "access_token" in result, result
+        assert claims(result["access_token"])["tid"] == customer
+    finally:
+        assert consent_in(http, ep, agent, gdap_app, customer, "DELETE").status_code == 204

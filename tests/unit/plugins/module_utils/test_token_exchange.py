@@ -153,3 +153,25 @@ def test_check_issued_in(issued, asked, partner, wrong):
                                         "it is not that customer's, so it was dropped; check the customer's tenant id.")
     else:
         check_issued_in(issued, asked, partner)
+
+
+def test_the_customers_use_the_rotated_refresh_token_and_the_given_one_only_the_partner(context, world):
+    """The sandbox records which refresh token each grant presented: broken by a fan-out that sends
+    the given refresh token (or another) to the customers instead of the one the partner exchange
+    returned."""
+    ep, api = world["ep"], world["api"]
+
+    def used_in(token):
+        [found] = api.call("POST", "/refresh-tokens/info", {"refresh_token": token})["tokens"]
+        return found["used_in"]
+
+    customers = [customer(ep, "dap"), customer(ep, "none"), customer(ep, "gdap_ready")]
+    given_before = used_in(world["refresh_token"])
+    result = run(context, world, resources=["graph", "partner_center"], customer_tenants=customers)
+    rotated = result["refresh_token"]
+    assert rotated != world["refresh_token"]
+    # The given token: the first partner exchange only; the second used the token the first gave.
+    assert used_in(world["refresh_token"])[len(given_before):] == [ep["partner_tenant_id"]]
+    # The customers: the newest token; a customer stops at its first refused resource.
+    dap, none, ready = customers
+    assert sorted(used_in(rotated)) == sorted([dap, dap, none, ready])
