@@ -1,0 +1,89 @@
+"""The customer_access report's HTML as the role's template renders it with real Ansible: every
+count, every row in the order the filter gives, and names with markup, quotes and ampersands that
+show as text and add nothing to the page. Broken by: a value rendered without `| e`, a count or
+row dropped, the rows re-sorted by the template."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+HOSTILE = [
+    "<script>alert('x')</script> & Co",
+    "\"><img src=x onerror=alert(1)>",
+    "Tom & Jerry's <b>bold</b> \"quoted\"",
+    "a < b > c && d;",
+]
+CAA = [{"id": "158c047a-c907-4556-b7ef-446551a6b5f7", "name": "Cloud Application Administrator"}]
+
+
+class Page(HTMLParser):
+    """The page's tags (with their attributes) and each table row's cell texts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.rows, self.counts = [], [], []
+        self._cell, self._in_counts = None, False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, tuple(sorted(name for name, _value in attrs))))
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self._cell = []
+        elif tag == "div" and ("id", "counts") in attrs:
+            self._in_counts = True
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "div":
+            self._in_counts = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_counts and data.strip():
+            self.counts.append(data.strip())
+
+
+def test_the_report_page_shows_every_count_and_row_and_names_as_text(run_playbook, tmp_path):
+    customers = [{"tenant_id": f"t-{n}", "company_name": name, "delegated_access": n == 0}
+                 for n, name in enumerate(HOSTILE)]
+    relationships = [{"id": "r-1", "display_name": "<i>SAM</i> & more", "status": "active",
+                      "end_date": "2099-01-01T00:00:00Z", "customer_tenant_id": "t-1", "roles": CAA,
+                      "access_assignments": [{"id": "a", "status": "active", "group_id": "g", "roles": CAA,
+                                              "includes_me": True}]}]
+    out = tmp_path / "report.html"
+    run = run_playbook("report_template.yml", {
+        "customers": customers, "relationships": relationships, "reached": ["t-0", "t-1"],
+        "token_errors": [{"tenant_id": "t-2", "error": "<b>No</b> access & \"denied\".", "resource": "graph"}],
+        "partner_token": {"tenant_id": "<p>tenant</p>", "upn": "a&b@<x>.com"}, "out": str(out)})
+    assert run.ok, run
+    page = Page()
+    page.feed(out.read_text())
+    # Only the template's own markup: no tag or attribute came from a value.
+    assert {tag for tag, _attrs in page.tags} == {"html", "head", "meta", "title", "style", "body", "h1", "div",
+                                                 "span", "table", "thead", "tr", "th", "tbody", "td", "br", "code",
+                                                 "script"}
+    assert sum(1 for tag, _attrs in page.tags if tag == "script") == 1
+    assert not any(name.startswith("on") or name == "src" for _tag, attrs in page.tags for name in attrs)
+    assert page.counts == ["4 customers", "reachable: 2", "expiring: 0", "needs consent: 0", "unreachable: 2"]
+    header, *rows = page.rows
+    assert header == []  # the heading row has th cells only
+    none_sentence = ("No GDAP relationship with this customer: request one in Partner Center (with Cloud Application "
+                     "Administrator among its roles) and have the customer approve it.")
+    # Unreachable first, then reachable; by name without regard to case within each, as the filter
+    # sorted them (the template keeps that order).
+    assert rows[0] == ["unreachable", f"{HOSTILE[3]}\nt-3", "none", "", "", "", "graph: not tried", none_sentence]
+    assert rows[1] == ["unreachable", f"{HOSTILE[2]}\nt-2", "none", "", "", "", "graph: error", none_sentence]
+    assert rows[2][:3] == ["reachable", f"{HOSTILE[1]}\nt-1", "GDAP active\n<i>SAM</i> & more"]
+    assert rows[2][3].startswith("2099-01-01 (") and rows[2][3].endswith(" d)")
+    assert rows[2][4:] == ["Cloud Application Administrator", "", "graph: ok", ""]
+    assert rows[3] == ["reachable", f"{HOSTILE[0]}\nt-0", "DAP", "", "", "", "graph: ok",
+                       "Reached through DAP, which Microsoft has retired: set up a GDAP relationship before DAP "
+                       "access is removed."]
+    assert len(rows) == 4
+    assert "Generated " in out.read_text() and "&lt;p&gt;tenant&lt;/p&gt;" in out.read_text()
+    assert "a&amp;b@&lt;x&gt;.com" in out.read_text()
