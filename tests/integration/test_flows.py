@@ -224,3 +224,25 @@ def test_lookup_templates_its_variables(run_playbook, ep, sam):
     assert run.ok, run
     msg = run.task("Token from variables only")["msg"]
     assert msg["tenant"] == ep["partner_tenant_id"] and msg["scope"].startswith(ep["cloud"]["graph"])
+
+
+def test_a_purge_failing_after_the_delete_says_the_secret_is_deleted(run_playbook, ep, api):
+    """state=absent with purge is two writes: fails if the purge's failure hides that the delete
+    went through (the task must say changed, and the sentence what the vault holds)."""
+    common = {"principal": ep["principals"]["automation"], "secret_name": "kv-half-purged"}
+    assert run_playbook("keyvault.yml", dict(common, secret_value="v")).ok
+    api.call("PUT", "/faults", [{"service": "vault", "method": "DELETE", "path": "^/deletedsecrets/",
+                                 "status": 403, "count": 1}])
+    try:
+        half = run_playbook("keyvault.yml", dict(common, secret_state="absent", purge=True))
+    finally:
+        api.call("DELETE", "/faults")
+    failed = half.failed_task()
+    assert failed["changed"] is True and failed["diff"] == {"before": {"name": "kv-half-purged"}, "after": {}}
+    assert failed["msg"].startswith("Failed to purge secret 'kv-half-purged'")
+    assert failed["msg"].endswith("; secret 'kv-half-purged' was deleted first, so it is soft-deleted (recoverable) "
+                                  "and not purged: run the task again to purge it.")
+    [left] = [s for s in api.state()["secrets"] if s["name"] == "kv-half-purged"]
+    assert left["deleted"] is True
+    assert run_playbook("keyvault.yml", dict(common, secret_state="absent", purge=True)).ok
+    assert not [s for s in api.state()["secrets"] if s["name"] == "kv-half-purged"]
