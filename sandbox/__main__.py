@@ -9,8 +9,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import ssl
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -42,6 +45,16 @@ def wait_until_ready(state: Path, timeout: float) -> bool:
     return False
 
 
+def stop_at_end_of_input() -> None:
+    """SIGTERM to this process once standard input ends, from a thread that only waits for it: the
+    same stop as a SIGTERM from outside."""
+    def wait_for_end() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=wait_for_end, name="exit-with-stdin", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local Microsoft cloud sandbox.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--auto-approve", action="append", default=[], metavar="UPN[=CLIENT_ID]",
                      help="sign pending device codes in as UPN (for CLIENT_ID only, if given); repeatable")
     run.add_argument("--log-level", default="INFO")
+    run.add_argument("--exit-with-stdin", action="store_true",
+                     help="stop when standard input reaches its end: a starter that keeps a pipe open as the "
+                          "sandbox's input ends it by ending itself, however it ends (a test process killed, or "
+                          "one that exits without its cleanup)")
     wait = commands.add_parser("wait", help="wait until the sandbox serving --state answers")
     wait.add_argument("--state", required=True, type=Path)
     wait.add_argument("--timeout", type=float, default=30)
@@ -67,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"sandbox: nothing answers for {args.state} after {args.timeout:g} s; is it running?", file=sys.stderr)
         return 1
+    if args.exit_with_stdin:
+        stop_at_end_of_input()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.server").setLevel(logging.ERROR)
     try:

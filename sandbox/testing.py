@@ -21,7 +21,10 @@ class SandboxProcess:
 
     def __init__(self, state_dir: Path, *extra_args: str, python: str = sys.executable) -> None:
         self.state_dir = Path(state_dir)
-        self.args = [python, "-m", "sandbox", "serve", "--state", str(self.state_dir), *extra_args]
+        # The sandbox ends when this process does, however it ends (killed, or a forked test child
+        # that exits without running its fixtures' teardown): its input is a pipe only we hold.
+        self.args = [python, "-m", "sandbox", "serve", "--state", str(self.state_dir), "--exit-with-stdin",
+                     *extra_args]
         self.process: subprocess.Popen | None = None
         self.endpoints: dict[str, Any] = {}
         self.log_path = self.state_dir / "sandbox.log"
@@ -33,7 +36,9 @@ class SandboxProcess:
         root = Path(__file__).resolve().parent.parent
         env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, cwd=str(root), env=env)
+        self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=str(root), env=env)
+        log.close()  # the child has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -53,6 +58,8 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process and self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
 
     def __enter__(self) -> "SandboxProcess":
         return self.start()
