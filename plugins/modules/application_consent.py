@@ -15,7 +15,7 @@ description:
     (C(/v1/customers/{customer}/applicationconsents)) for many customers at once, concurrently.
   - Scopes are compared as Entra compares them, without regard to case or order. With O(grants) given, a consent with
     the same grants is left as it is and one with other grants is replaced (deleted, then created, since Partner
-    Center has no update). Without O(grants), the SAM app's own permissions are the least the consent must hold: a
+    Center has no update). Without O(grants), the SAM app's own permissions are the least the consent must hold; a
     consent that holds them (and maybe more) is left as it is, and one that lacks some is replaced by what it held
     plus what is missing, so the default never takes a scope away.
   - When the create of a replace fails after the delete, the previous grants are posted again and the customer's

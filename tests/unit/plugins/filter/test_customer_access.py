@@ -44,8 +44,8 @@ def row(tenant, name, status, relationship, sentence, tokens, **fields):
     return base
 
 
-def gdap_fields(tenant, end=FAR, **more):
-    return dict({"relationship_name": "SAM", "relationship_id": f"r-{tenant}", "end_date": end[:10],
+def gdap_fields(tenant, end=FAR, relationship_id=None, **more):
+    return dict({"relationship_name": "SAM", "relationship_id": relationship_id or f"r-{tenant}", "end_date": end[:10],
                  "days_left": days_left(end), "covered": True, "roles": ["Cloud Application Administrator"],
                  "can_consent": True}, **more)
 

@@ -430,8 +430,8 @@ class Held:
         return normalize_grants(self.consent["applicationGrants"]) if self.consent else None
 
 
-def apply(held, grants=GRANTS, **options):
-    arguments = {"application_id": "app", "display_name": None, "grants": grants, "present": True,
+def apply(held, grants=None, **options):
+    arguments = {"application_id": "app", "display_name": None, "grants": grants or GRANTS, "present": True,
                  "check_mode": False}
     arguments.update(options)
     return apply_consent(held, "c1", **arguments)

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Run a command as a child subreaper (Linux): every process it starts, however deep and even
 when its parent is gone, stays below this one. When the command ends, any of them still running
 is named, ended (they were all started by the command) and the exit status is 1: a test that
-leaves a server behind fails the run. Usage: scripts/reap COMMAND [ARG ...]."""
+leaves a server behind fails the run. Usage: python3 scripts/reap.py COMMAND [ARG ...]."""
 from __future__ import annotations
 
 import ctypes
