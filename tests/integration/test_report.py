@@ -80,8 +80,8 @@ def test_the_report_page_shows_every_count_and_row_and_names_as_text(run_playboo
     assert rows[1] == ["unreachable", f"{HOSTILE[2]}\nt-2", "none", "", "", "", "graph: error", none_sentence]
     assert rows[2][:3] == ["reachable", f"{HOSTILE[1]}\nt-1", "GDAP active\n<i>SAM</i> & more"]
     assert rows[2][3].startswith("2099-01-01 (") and rows[2][3].endswith(" d)")
-    assert rows[2][4:] == ["Cloud Application Administrator", "", "graph: ok", ""]
-    assert rows[3] == ["reachable", f"{HOSTILE[0]}\nt-0", "DAP", "", "", "", "graph: ok",
+    assert rows[2][4:] == ["Cloud Application Administrator", "yes", "graph: ok", ""]  # a token: consented
+    assert rows[3] == ["reachable", f"{HOSTILE[0]}\nt-0", "DAP", "", "", "yes", "graph: ok",
                        "Reached through DAP, which Microsoft has retired: set up a GDAP relationship before DAP "
                        "access is removed."]
     assert len(rows) == 4

@@ -93,7 +93,7 @@ def test_the_whole_report_in_its_first_order_with_every_count():
             **gdap_fields("t-c", end=soon, relationship_id="r-T-C", consented=True)),
         row("T-B", "beta", "reachable", "GDAP active", "", ok, **gdap_fields("t-b", consented=True)),
         row("t-a", HOSTILE, "reachable", "DAP", "Reached through DAP, which Microsoft has retired: set up a GDAP "
-            "relationship before DAP access is removed.", ok),
+            "relationship before DAP access is removed.", ok, consented=True),  # a token: consented
     ]
     assert report["customers"] == expected
     assert report["counts"] == {"unreachable": 3, "needs_consent": 1, "expiring": 1, "reachable": 2}
