@@ -100,7 +100,7 @@ def test_create_lock_then_unchanged_then_terminate(world):
         if relationships(world, f"SAM test {first}")[0]["status"] == "active":
             break
         time.sleep(0.2)
-    terminate = dict(args, customer_tenants=[first], state="terminated")
+    terminate = {**args, "customer_tenants": [first], "state": "terminated"}
     ended = gdap(world, **terminate)
     assert not ended.get("failed") and ended["changed"], ended
     assert ended["customers"][0]["action"] == "terminate"
