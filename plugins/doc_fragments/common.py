@@ -6,73 +6,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The connection options (cloud, TLS, retries), which every plugin that calls a service takes.
-    _CONNECTION_OPTIONS = r"""
-  cloud:
-    description:
-      - The national cloud of the partner tenant.
-      - Ignored when O(cloud_endpoints) is given.
-      - Can also be set with the E(PARTNERCENTER_CLOUD) environment variable.
-    type: str
-    default: AzureCloud
-    choices: [AzureCloud, AzureUSGovernment, AzureChinaCloud]
-  cloud_endpoints:
-    description:
-      - Explicit endpoints of a custom cloud (such as the collection's sandbox), instead of O(cloud).
-      - Keys C(login), C(graph), C(resource_manager), C(partner_center) and C(keyvault_resource) are required,
-        each an C(https://HOST[:PORT]) URL; C(aad_graph), C(cloud_instance_name) and C(name) are optional.
-    type: dict
-  ca_bundle:
-    description:
-      - Path of a PEM file with the CAs to trust. TLS verification is always on; without this option the
-        system's CAs are used.
-      - Can also be set with the E(PARTNERCENTER_CA_BUNDLE) environment variable.
-    type: path
-  timeout:
-    description: Seconds to wait for each HTTP response.
-    type: int
-    default: 30
-  retries:
-    description:
-      - How many times a throttled (429), unavailable (5xx) or dropped request is retried, with jittered
-        exponential backoff that honours C(Retry-After).
-    type: int
-    default: 6
-  max_retry_wait:
-    description:
-      - The longest single wait before a retry, in seconds. When a service asks for a longer one in
-        C(Retry-After), the task fails at once and says so, instead of sleeping for minutes.
-    type: int
-    default: 60
-  deadline:
-    description:
-      - The longest time, in seconds, that one HTTP call may spend on retries, counted from its first attempt.
-        No retry starts after it; the failure says how long was waited and why.
-      - The timeout of each attempt is O(timeout).
-    type: int
-    default: 300
-  option_names:
-    description:
-      - The names under which the caller sets this task's options, for its failure messages. A role passes the
-        variables its user sets (for example C(vault_tenant_id) mapped to C(partner_token_vault_tenant_id)), so that a failure
-        inside the role names C(partner_token_vault_tenant_id) rather than the option C(vault_tenant_id).
-    type: dict
-"""
-
-    _REQUIREMENTS = r"""
-requirements:
-  - python >= 3.11
-  - msal >= 1.28.0
-  - requests >= 2.33.0
-  - urllib3 >= 2.7.0
-  - pyjwt >= 2.13.0
-  - cryptography >= 42.0.0 (for certificate credentials of the SAM app)
-"""
-
-    # Options every module shares: the cloud, TLS, retries and the credential used.
+    # Options every module shares besides the connection: the tenant and the credential used. Every
+    # plugin that takes these also takes CONNECTION (yamllint reads each fragment as one literal).
     DOCUMENTATION = r"""
 options:
-""" + _CONNECTION_OPTIONS + r"""  tenant_id:
+  tenant_id:
     description:
       - The partner tenant, by id (a GUID) or verified domain. Aliases such as C(common) or C(organizations) are
         refused, as they let Entra choose the tenant.
@@ -127,12 +65,70 @@ options:
 notes:
   - Results that hold a token or a secret are hidden from output by the collection; failures stay visible,
     as their messages never hold a secret.
-""" + _REQUIREMENTS
+"""
 
-    # The connection options alone, for a step that takes no SAM app credential (partner_token).
+    # The connection options (cloud, TLS, retries) and the requirements, which every plugin that calls a
+    # service takes; alone for a step that takes no SAM app credential (partner_token).
     CONNECTION = r"""
 options:
-""" + _CONNECTION_OPTIONS + _REQUIREMENTS
+
+  cloud:
+    description:
+      - The national cloud of the partner tenant.
+      - Ignored when O(cloud_endpoints) is given.
+      - Can also be set with the E(PARTNERCENTER_CLOUD) environment variable.
+    type: str
+    default: AzureCloud
+    choices: [AzureCloud, AzureUSGovernment, AzureChinaCloud]
+  cloud_endpoints:
+    description:
+      - Explicit endpoints of a custom cloud (such as the collection's sandbox), instead of O(cloud).
+      - Keys C(login), C(graph), C(resource_manager), C(partner_center) and C(keyvault_resource) are required,
+        each an C(https://HOST[:PORT]) URL; C(aad_graph), C(cloud_instance_name) and C(name) are optional.
+    type: dict
+  ca_bundle:
+    description:
+      - Path of a PEM file with the CAs to trust. TLS verification is always on; without this option the
+        system's CAs are used.
+      - Can also be set with the E(PARTNERCENTER_CA_BUNDLE) environment variable.
+    type: path
+  timeout:
+    description: Seconds to wait for each HTTP response.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times a throttled (429), unavailable (5xx) or dropped request is retried, with jittered
+        exponential backoff that honours C(Retry-After).
+    type: int
+    default: 6
+  max_retry_wait:
+    description:
+      - The longest single wait before a retry, in seconds. When a service asks for a longer one in
+        C(Retry-After), the task fails at once and says so, instead of sleeping for minutes.
+    type: int
+    default: 60
+  deadline:
+    description:
+      - The longest time, in seconds, that one HTTP call may spend on retries, counted from its first attempt.
+        No retry starts after it; the failure says how long was waited and why.
+      - The timeout of each attempt is O(timeout).
+    type: int
+    default: 300
+  option_names:
+    description:
+      - The names under which the caller sets this task's options, for its failure messages. A role passes the
+        variables its user sets (for example C(vault_tenant_id) mapped to C(partner_token_vault_tenant_id)), so that a failure
+        inside the role names C(partner_token_vault_tenant_id) rather than the option C(vault_tenant_id).
+    type: dict
+requirements:
+  - python >= 3.11
+  - msal >= 1.28.0
+  - requests >= 2.33.0
+  - urllib3 >= 2.7.0
+  - pyjwt >= 2.13.0
+  - cryptography >= 42.0.0 (for certificate credentials of the SAM app)
+"""
 
     # partner_token, taken the same way by every module that calls an API (their shared action).
     PARTNER_TOKEN = r"""

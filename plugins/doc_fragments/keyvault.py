@@ -6,8 +6,28 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The vault and its own identity (the options every step that reads the vault takes).
-    _VAULT_OPTIONS = r"""
+    # How the Key Vault modules authenticate to the vault: notes only (their options are VAULT's and the
+    # common ones), with the empty options a fragment must have.
+    DOCUMENTATION = r"""
+options: {}
+notes:
+  - "Credentials for the vault, in this order: O(access_token) (a token for the vault); O(client_id) with
+    O(refresh_token) (the SAM app's or a public client's refresh token, exchanged for a vault token); the vault's own
+    service principal O(vault_tenant_id), O(vault_client_id), O(vault_client_secret); Automation Platform's built-in
+    Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT), C(AZURE_SECRET) in the environment); otherwise
+    azure-identity's C(DefaultAzureCredential) without interactive sign-in: environment (C(AZURE_TENANT_ID),
+    C(AZURE_CLIENT_ID), C(AZURE_CLIENT_SECRET)), workload identity, managed identity (a user-assigned one named by
+    C(AZURE_CLIENT_ID)), Azure CLI."
+  - "O(tenant_id), O(client_id) and O(client_secret) are the SAM app's: without O(refresh_token) they are never the
+    vault's identity, so C(module_defaults) for the group C(group/partnercenter.secure_app.secure_app) may hold the
+    SAM app's credentials safely."
+"""
+
+    # The vault and its own identity, with the requirements: every step that reads the vault takes it
+    # (partner_token alone, without the notes above).
+    VAULT = r"""
+options:
+
   vault_url:
     description: The vault's URL, such as C(https://NAME.vault.azure.net).
     type: str
@@ -21,31 +41,7 @@ class ModuleDocFragment:
   vault_client_secret:
     description: The client secret of the vault's service principal.
     type: str
-"""
-
-    _REQUIREMENTS = r"""
 requirements:
   - azure-identity >= 1.16.1
   - azure-keyvault-secrets >= 4.7.0
 """
-
-    # The Key Vault modules: the vault, and how they authenticate to it.
-    DOCUMENTATION = r"""
-notes:
-  - "Credentials for the vault, in this order: O(access_token) (a token for the vault); O(client_id) with
-    O(refresh_token) (the SAM app's or a public client's refresh token, exchanged for a vault token); the vault's own
-    service principal O(vault_tenant_id), O(vault_client_id), O(vault_client_secret); Automation Platform's built-in
-    Azure credential (C(AZURE_CLIENT_ID), C(AZURE_TENANT), C(AZURE_SECRET) in the environment); otherwise
-    azure-identity's C(DefaultAzureCredential) without interactive sign-in: environment (C(AZURE_TENANT_ID),
-    C(AZURE_CLIENT_ID), C(AZURE_CLIENT_SECRET)), workload identity, managed identity (a user-assigned one named by
-    C(AZURE_CLIENT_ID)), Azure CLI."
-  - "O(tenant_id), O(client_id) and O(client_secret) are the SAM app's: without O(refresh_token) they are never the
-    vault's identity, so C(module_defaults) for the group C(group/partnercenter.secure_app.secure_app) may hold the
-    SAM app's credentials safely."
-options:
-""" + _VAULT_OPTIONS + _REQUIREMENTS
-
-    # The vault options alone, for a step that reads the vault with its own identity only (partner_token).
-    VAULT = r"""
-options:
-""" + _VAULT_OPTIONS + _REQUIREMENTS
