@@ -33,8 +33,8 @@ KEY_USAGES = {"Verify", "Sign"}
 SIGNING_ALGORITHMS = ["RS256", "PS256"]
 # The token request being answered: (tenant segment of its URL, the tenant's id, its domain), so
 # that an assertion's audience is checked against the endpoint it was sent to.
-TOKEN_REQUEST: contextvars.ContextVar[tuple[str, str, str]] = contextvars.ContextVar("token_request",
-                                                                                      default=("", "", ""))
+TOKEN_REQUEST: contextvars.ContextVar[tuple[str, str, str]] = contextvars.ContextVar(
+    "token_request", default=("", "", ""))
 NO_MATCH_HINT = ("Please check your federated identity credential Subject, Audience and Issuer against the "
                  "presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation")
 
@@ -269,8 +269,8 @@ def verify_client_assertion(store, issuer, login_base: str, app: dict[str, Any],
 
 def _check_lifetime(claims: dict[str, Any], now: float) -> None:
     exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
-    if not isinstance(exp, (int, float)) or exp < now - CLOCK_SKEW or (isinstance(nbf, (int, float))
-                                                                      and nbf > now + CLOCK_SKEW):
+    not_yet_valid = isinstance(nbf, (int, float)) and nbf > now + CLOCK_SKEW
+    if not isinstance(exp, (int, float)) or exp < now - CLOCK_SKEW or not_yet_valid:
         valid_from = iso(nbf) if isinstance(nbf, (int, float)) else "(none)"
         expiry = iso(exp) if isinstance(exp, (int, float)) else "(none)"
         raise CredentialError(400, "invalid_client", 700024,

@@ -266,9 +266,9 @@ def seed_relationship(store, *, stable_id, partner_id: str, customer: dict[str, 
             relationship_id, partner_id, customer["tenant_id"], f"SAM access {customer['name']}",
             json.dumps(spec["roles"]), activated - DAY, activated, DURATION_DAYS, activated))
     store.execute("INSERT INTO gdap_assignments(id, relationship_id, group_id, roles, status, created, modified)"
-                  " VALUES(?, ?, ?, ?, 'active', ?, ?)", (
-        stable_id("gdap-assignment", relationship_id), relationship_id, group_ids[spec["group"]],
-        json.dumps(spec["roles"]), activated, activated))
+                  " VALUES(?, ?, ?, ?, 'active', ?, ?)",
+                  (stable_id("gdap-assignment", relationship_id), relationship_id, group_ids[spec["group"]],
+                   json.dumps(spec["roles"]), activated, activated))
 
 
 # Graph: tenantRelationships -------------------------------------------------------------------------

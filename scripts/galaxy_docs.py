@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The docsite guides (docs/docsite/rst/*.rst, the one source) as Markdown in docs/, where Galaxy
 and Automation Hub show a collection's documentation files: they render Markdown only.
 

@@ -117,7 +117,7 @@ def _listening(port):
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            address, _, hex_port = fields[1].rpartition(":")
+            address, _colon, hex_port = fields[1].rpartition(":")
             if fields[3] == "0A" and int(hex_port, 16) == port:
                 found.append(address)
     return found

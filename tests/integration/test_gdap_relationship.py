@@ -96,7 +96,7 @@ def test_create_lock_then_unchanged_then_terminate(world):
 
     first = world["customers"][0]
     world["api"].call("POST", "/gdap-approve", {"tenant_id": first})
-    for _ in range(50):
+    for _attempt in range(50):
         if relationships(world, f"SAM test {first}")[0]["status"] == "active":
             break
         time.sleep(0.2)

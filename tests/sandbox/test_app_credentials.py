@@ -13,7 +13,6 @@ import uuid
 import jwt
 import msal
 import pytest
-from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import CertificateCredential, ClientAssertionCredential, ManagedIdentityCredential
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
