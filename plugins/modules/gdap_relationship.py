@@ -84,6 +84,7 @@ options:
     type: bool
     default: true
 seealso:
+  - module: partnercenter.secure_app.gdap_access_assignment
   - module: partnercenter.secure_app.gdap_relationship_info
   - module: partnercenter.secure_app.application_consent
 """

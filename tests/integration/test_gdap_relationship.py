@@ -50,7 +50,9 @@ def world(tmp_path_factory, collections_path):
     graph.verify = ep["ca_file"]
     graph.headers["Authorization"] = f"Bearer {token}"
     run = playbook_runner(ep, collections_path, tmp_path_factory.mktemp("runs-gdap-relationship"))
+    groups = graph_session(ep, admin["access_token"]).get("/groups").json()["value"]
     yield {"ep": ep, "api": api, "graph": graph, "token": token, "run": run,
+           "group": [g["id"] for g in groups if g.get("securityEnabled")][0],
            "customers": [c["tenant_id"] for c in ep["customers"]]}
     process.stop()
 
@@ -64,6 +66,21 @@ def relationships(world, name):
 def gdap(world, check=False, **module_args):
     run = world["run"]("gdap_relationship.yml", {"access_token": world["token"], "module_args": module_args},
                        check=check)
+    assert run.ok, run
+    return run.task("Result")["msg"]
+
+
+def active(world, name):
+    for _attempt in range(50):
+        [relationship] = relationships(world, name)
+        if relationship["status"] == "active":
+            return relationship
+        time.sleep(0.2)
+    raise AssertionError(f"{name} did not become active")
+
+
+def assign(world, **module_args):
+    run = world["run"]("gdap_access_assignment.yml", {"access_token": world["token"], "module_args": module_args})
     assert run.ok, run
     return run.task("Result")["msg"]
 
@@ -96,10 +113,7 @@ def test_create_lock_then_unchanged_then_terminate(world):
 
     first = world["customers"][0]
     world["api"].call("POST", "/gdap-approve", {"tenant_id": first})
-    for _attempt in range(50):
-        if relationships(world, f"SAM test {first}")[0]["status"] == "active":
-            break
-        time.sleep(0.2)
+    active(world, f"SAM test {first}")
     terminate = {**args, "customer_tenants": [first], "state": "terminated"}
     ended = gdap(world, **terminate)
     assert not ended.get("failed") and ended["changed"], ended
@@ -122,3 +136,41 @@ def test_constraints_refused_before_any_request(world, args, sentence):
     assert refused["failed"] and sentence in refused["msg"], refused
     assert "Traceback" not in refused["msg"]
     assert relationships(world, "SAM refused") == [] and relationships(world, "x" * 50) == []
+
+
+def test_access_assignment_present_unchanged_conflict_absent(world):
+    customer = world["customers"][1]
+    made = gdap(world, customer_tenants=[customer], display_name="SAM assign {tenant_id}", roles=ROLES)
+    assert not made.get("failed"), made
+    world["api"].call("POST", "/gdap-approve", {"tenant_id": customer})
+    relationship = active(world, "SAM assign")
+    args = {"relationship_id": relationship["id"], "group_id": world["group"], "roles": ["Directory Readers"]}
+    preview = world["run"]("gdap_access_assignment.yml", {"access_token": world["token"], "module_args": args},
+                           check=True).task("Result")["msg"]
+    assert preview["changed"] and preview["action"] == "create", preview
+    url = world["ep"]["cloud"]["graph"] + RELATIONSHIPS + f"/{relationship['id']}/accessAssignments"
+    assert world["graph"].get(url).json()["value"] == []  # check mode sent nothing
+
+    created = assign(world, **args)
+    assert created["changed"] and created["action"] == "create", created
+    [assignment] = world["graph"].get(url).json()["value"]
+    assert [r["roleDefinitionId"] for r in assignment["accessDetails"]["unifiedRoles"]] == [
+        "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"]
+    again = assign(world, **args)
+    assert not again.get("failed") and not again["changed"], again
+
+    for _attempt in range(50):  # Graph changes only an assignment it has applied
+        assignment = world["graph"].get(f"{url}/{assignment['id']}").json()
+        if assignment["status"] == "active":
+            break
+        time.sleep(0.2)
+    stale = assignment["@odata.etag"]
+    changed = assign(world, **{**args, "roles": ROLES})
+    assert changed["changed"] and changed["action"] == "update", changed
+    conflict = assign(world, **{**args, "roles": ["Directory Readers"], "etag": stale})
+    assert conflict["failed"] and "changed since its etag was read" in conflict["msg"], conflict
+    assert "Traceback" not in conflict["msg"]
+
+    removed = assign(world, **{**args, "state": "absent"})
+    assert removed["changed"] and removed["action"] == "delete", removed
+    assert {a["status"] for a in world["graph"].get(url).json()["value"]} <= {"deleting", "deleted"}
