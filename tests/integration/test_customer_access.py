@@ -190,7 +190,10 @@ def consent_post_fails(gdap, times):
 
 
 def stored_grants(gdap, kind):
-    return [sorted((g["enterpriseApplicationId"], g["scope"]) for g in c["grants"]) for c in consents(gdap, kind)]
+    """Each consent's grants as (application, scopes) pairs, the scopes in a fixed order (Partner
+    Center keeps them in the order they were posted, which means nothing)."""
+    return [sorted((g["enterpriseApplicationId"], ",".join(sorted(g["scope"].split(",")))) for g in c["grants"])
+            for c in consents(gdap, kind)]
 
 
 def test_consent_replace_failing_after_the_delete_restores_or_says_it_removed(gdap):
@@ -229,10 +232,10 @@ def test_consent_in_another_case_and_order_is_no_change(gdap):
     """Entra compares scopes without regard to case: fails if the same grants in another case and
     order make a delete and a create."""
     customer = tenant(gdap, "gdap_consented")
-    grants = [{"enterprise_application_id": catalog.AZURE_SERVICE_MANAGEMENT_APP_ID.upper(),
-               "scopes": ["USER_IMPERSONATION"]},
-              {"enterprise_application_id": catalog.PARTNER_CENTER_APP_ID, "scopes": ["User_Impersonation"]},
-              {"enterprise_application_id": catalog.GRAPH_APP_ID, "scopes": ["directory.accessasuser.all"]}]
+    # What the customer's consent holds, every grant and scope in another order and case.
+    grants = [{"enterprise_application_id": app.upper() if index % 2 else app,
+               "scopes": [scope.swapcase() for scope in reversed(scopes.split(","))]}
+              for index, (app, scopes) in enumerate(reversed(stored_grants(gdap, "gdap_consented")[0]))]
     writes_before = len(writes(gdap))
     again = result(run_module(gdap, "application_consent", {"customer_tenants": [customer], "grants": grants}))
     assert again["changed"] is False and again["customers"][0]["before"] == again["customers"][0]["after"]
