@@ -127,7 +127,7 @@ requirements:
   - requests >= 2.33.0
   - urllib3 >= 2.7.0
   - pyjwt >= 2.13.0
-  - cryptography >= 42.0.0 (for certificate credentials of the SAM app)
+  - cryptography >= 44.0.1 (for certificate credentials of the SAM app)
 """
 
     # partner_token, taken the same way by every module that calls an API (their shared action).
