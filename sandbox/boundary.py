@@ -180,10 +180,24 @@ def unknown_route(service: str, request: web.Request, exception: web.HTTPExcepti
 def framework_refusal(service: str, exception: web.HTTPException) -> ServiceError:
     """A refusal of the web framework itself (a body over the size limit, ...): its status, in the
     service's shape *(codes unverified)*."""
-    code: Any = exception.status if service == "partner_center" else exception.reason.replace(" ", "")
+    # The phrase is looked up by status, not taken from the framework: Python renamed some of them
+    # (413 is "Content Too Large" from 3.13), and the service's code must not change with them.
+    phrase = REFUSAL_PHRASES.get(exception.status, exception.reason)
+    code: Any = exception.status if service == "partner_center" else phrase.replace(" ", "")
     if service == "login":
         code = "invalid_request"
-    return ServiceError(exception.status, code, f"{exception.reason}.", aadsts=90033)
+    return ServiceError(exception.status, code, f"{phrase}.", aadsts=90033)
+
+
+# The framework's refusals, in the names that the services' error codes use.
+REFUSAL_PHRASES = {
+    400: "Bad Request",
+    411: "Length Required",
+    413: "Request Entity Too Large",
+    414: "Request URI Too Long",
+    415: "Unsupported Media Type",
+    431: "Request Header Fields Too Large",
+}
 
 
 def unknown_segment(parts: list[str], templates: list[list[str]]) -> str:
