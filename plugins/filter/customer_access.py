@@ -13,12 +13,16 @@ short_description: Decide, per customer, whether the SAM app reaches it under GD
 description:
   - Combines what M(partnercenter.secure_app.partner_center_info), M(partnercenter.secure_app.gdap_relationship_info),
     M(partnercenter.secure_app.application_consent) and M(partnercenter.secure_app.access_token) returned into one row
-    per customer with a status (C(unreachable), C(needs_consent), C(expiring), C(reachable)) and, unless plainly
-    reachable, one sentence with the cause and the fix.
+    per customer with a status (C(unreachable), C(needs_consent), C(awaiting_approval) with the invitation link the
+    customer's Global Administrator opens, C(expiring), C(reachable)) and, unless plainly reachable, one sentence
+    with the cause and the fix.
+  - With O(fixes), each row also says what this run changed (or, in check mode, would change) for the customer, and
+    the report counts those changes.
   - The customer_access role uses it to write its report.
 author:
   - partnercenter.secure_app developers (@partnercenter)
-positional: relationships, consents_found, consents_applied, token_errors, resources, warning_days, reached
+positional: relationships, consents_found, consents_applied, token_errors, resources, warning_days, reached, fixes,
+  check_mode
 options:
   _input:
     description: The customers, as partner_center_info returns them, or tenant ids.
@@ -55,6 +59,18 @@ options:
         check is assumed and each resource reads C(not tried).
     type: list
     elements: str
+  fixes:
+    description:
+      - What the role's fix path did, by kind of change, each the per-customer results of a module run (C(tenant_id),
+        C(changed), C(error), maybe C(invitation_link); an access assignment may name its C(relationship_id)
+        instead of the customer).
+      - C(requested) (gdap_relationship, new relationships), C(renewed) (gdap_relationship, successors) and
+        C(assigned) (gdap_access_assignment); the consents granted come from O(consents_applied).
+    type: dict
+  check_mode:
+    description: The changes were only planned (check mode); the report says so.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -88,7 +104,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(generated), C(total), C(counts) per status, C(resources) and C(customers), one row each, sorted by status.
+  description:
+    - C(generated), C(total), C(counts) per status, C(resources), C(check_mode), C(changes) (how many customers had a
+      relationship requested, renewed, a group assigned, a consent granted) and C(customers), one row each, sorted by
+      status.
+    - Each row's C(changes) lists what this run changed for that customer (C(relationship_requested),
+      C(relationship_renewed), C(group_assigned), C(consent_granted)); C(invitation_link) is set while a relationship
+      awaits the customer's approval.
   type: dict
 """
 
@@ -97,9 +119,12 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import assess
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import approval_sentence, assess
 
-STATUS_ORDER = ("unreachable", "needs_consent", "expiring", "reachable")
+STATUS_ORDER = ("unreachable", "needs_consent", "awaiting_approval", "expiring", "reachable")
+# What a run can change for a customer, as the report names it, and the fix it comes from.
+CHANGES = ("relationship_requested", "relationship_renewed", "group_assigned", "consent_granted")
+FIX_CHANGES = {"requested": "relationship_requested", "renewed": "relationship_renewed", "assigned": "group_assigned"}
 
 
 def _customer(item: Any) -> dict[str, Any]:
@@ -125,15 +150,41 @@ def _consent(found: dict[str, Any] | None, applied: dict[str, Any] | None) -> di
     return {"consented": found.get("before") is not None, "granted": False}
 
 
+def _fixes_by_customer(fixes: dict[str, Any] | None, tenant_of: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per customer: the changes made (in CHANGES' names), the first fix error, a new invitation link."""
+    result: dict[str, dict[str, Any]] = {}
+    for kind, entries in (fixes or {}).items():
+        if kind not in FIX_CHANGES:
+            raise AnsibleFilterError(f"customer_access: fixes has an unknown kind {kind!r}; use "
+                                     f"{', '.join(FIX_CHANGES)}.")
+        for entry in entries or []:
+            if not isinstance(entry, dict):
+                continue
+            tenant = entry.get("tenant_id") or tenant_of.get(str(entry.get("relationship_id", "")).lower())
+            if not tenant:
+                continue
+            mine = result.setdefault(str(tenant).lower(), {"changes": [], "error": None, "invitation_link": None})
+            if entry.get("error"):
+                mine["error"] = mine["error"] or entry["error"]
+            elif entry.get("changed") and FIX_CHANGES[kind] not in mine["changes"]:
+                mine["changes"].append(FIX_CHANGES[kind])
+            mine["invitation_link"] = entry.get("invitation_link") or mine["invitation_link"]
+    return result
+
+
 def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | None = None,
                     consents_found: list[dict[str, Any]] | None = None,
                     consents_applied: list[dict[str, Any]] | None = None,
                     token_errors: list[dict[str, Any]] | None = None, resources: list[str] | None = None,
-                    warning_days: int = 30, reached: Any = None) -> dict[str, Any]:
+                    warning_days: int = 30, reached: Any = None, fixes: dict[str, Any] | None = None,
+                    check_mode: bool = False) -> dict[str, Any]:
     now = datetime.datetime.now(datetime.timezone.utc)
     by_customer: dict[str, list[dict[str, Any]]] = {}
+    tenant_of: dict[str, str] = {}
     for relationship in relationships or []:
         by_customer.setdefault(str(relationship.get("customer_tenant_id", "")).lower(), []).append(relationship)
+        tenant_of[str(relationship.get("id", "")).lower()] = str(relationship.get("customer_tenant_id", ""))
+    fixed = _fixes_by_customer(fixes, tenant_of)
     found = {str(e.get("tenant_id")).lower(): e for e in consents_found or []}
     applied = {str(e.get("tenant_id")).lower(): e for e in consents_applied or []}
     errors = {str(e.get("tenant_id")).lower(): e for e in token_errors or []}
@@ -159,13 +210,24 @@ def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | 
         consent = _consent(found.get(key), applied.get(key))
         if consent is None and reached_ids is not None and key in reached_ids and error is None:
             consent = {"consented": True, "granted": False}  # Entra gives no token without it
-        rows.append(assess(customer, by_customer.get(key, []), consent=consent,
-                           tokens=tokens, token_error=token_error if reached_ids is not None else None, now=now,
-                           warning_days=int(warning_days)))
+        row = assess(customer, by_customer.get(key, []), consent=consent,
+                     tokens=tokens, token_error=token_error if reached_ids is not None else None, now=now,
+                     warning_days=int(warning_days))
+        mine = fixed.get(key) or {"changes": [], "error": None, "invitation_link": None}
+        row["changes"] = [change for change in CHANGES
+                          if change in mine["changes"] or (change == "consent_granted" and row["consent_granted"])]
+        if row["status"] == "awaiting_approval" and not row["invitation_link"] and mine["invitation_link"]:
+            row["invitation_link"] = mine["invitation_link"]
+            row["sentence"] = approval_sentence(f"GDAP relationship '{row['relationship_name']}'",
+                                                mine["invitation_link"])
+        if mine["error"] and row["status"] != "reachable":
+            row["sentence"] = mine["error"]  # what the fix could not do, and why, beats the general advice
+        rows.append(row)
     rows.sort(key=lambda row: (STATUS_ORDER.index(row["status"]), str(row["name"]).lower()))
     counts = {status: sum(1 for row in rows if row["status"] == status) for status in STATUS_ORDER}
+    changes = {change: sum(1 for row in rows if change in row["changes"]) for change in CHANGES}
     return {"generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "total": len(rows), "counts": counts,
-            "resources": resources, "customers": rows}
+            "resources": resources, "check_mode": bool(check_mode), "changes": changes, "customers": rows}
 
 
 class FilterModule:

@@ -31,8 +31,9 @@ def desired_fields(params: dict[str, Any], creating: bool) -> dict[str, Any]:
         fields["signInAudience"] = params.get("sign_in_audience") or "AzureADMultipleOrgs"
     if params.get("required_resource_access") is not None:
         fields["requiredResourceAccess"] = params["required_resource_access"]
-    elif creating or params.get("include_aad_graph") is not None:
-        fields["requiredResourceAccess"] = sam_required_resource_access(bool(params.get("include_aad_graph")))
+    elif creating or params.get("include_aad_graph") is not None or params.get("gdap_write") is not None:
+        fields["requiredResourceAccess"] = sam_required_resource_access(bool(params.get("include_aad_graph")),
+                                                                        bool(params.get("gdap_write")))
     if params.get("redirect_uris") is not None or creating:
         uris = list(params.get("redirect_uris") or [PARTNER_CENTER_REDIRECT_URI])
         fields["web"] = {"redirectUris": [u for u in uris if u != OOB_REDIRECT_URI]}

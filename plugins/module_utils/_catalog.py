@@ -16,6 +16,8 @@ GRAPH_DIRECTORY_ACCESS_AS_USER_ALL = "0e263e50-5827-48a4-b97c-d940288653c7"
 GRAPH_DIRECTORY_READ_ALL_ROLE = "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
 # Reading the partner's GDAP relationships (delegated); what customer_access needs.
 GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_ALL = "0c0064ea-477b-4130-82a5-4c2cc4ff68aa"
+# Writing them (requesting, renewing, assigning groups): what customer_access_fix needs, on request only.
+GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_WRITE_ALL = "885f682f-a990-4bad-a642-36736a74b0c7"
 AZURE_SERVICE_MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
 AZURE_SERVICE_MANAGEMENT_USER_IMPERSONATION = "41094075-9dad-400e-a0bd-54e686782033"
 AAD_GRAPH_APP_ID = "00000002-0000-0000-c000-000000000000"
@@ -33,15 +35,17 @@ def _access(resource_app_id: str, *entries: tuple[str, str]) -> dict[str, Any]:
             "resourceAccess": [{"id": permission, "type": kind} for permission, kind in entries]}
 
 
-def sam_required_resource_access(include_aad_graph: bool = False) -> list[dict[str, Any]]:
+def sam_required_resource_access(include_aad_graph: bool = False, gdap_write: bool = False) -> list[dict[str, Any]]:
     """The Secure Application Model's permissions: Partner Center user_impersonation, the
     Microsoft Graph equivalents of the original seed script's Azure AD Graph permissions, and
     Azure Service Management user_impersonation, and Graph's DelegatedAdminRelationship.Read.All
-    to read the partner's GDAP relationships. Azure AD Graph (retired) only on request."""
+    to read the partner's GDAP relationships (ReadWrite.All instead with gdap_write, to write them).
+    Azure AD Graph (retired) only on request."""
+    gdap = GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_WRITE_ALL if gdap_write else GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_ALL
     access = [
         _access(PARTNER_CENTER_APP_ID, (PARTNER_CENTER_USER_IMPERSONATION, "Scope")),
         _access(GRAPH_APP_ID, (GRAPH_DIRECTORY_ACCESS_AS_USER_ALL, "Scope"),
-                (GRAPH_DELEGATED_ADMIN_RELATIONSHIP_READ_ALL, "Scope"), (GRAPH_DIRECTORY_READ_ALL_ROLE, "Role")),
+                (gdap, "Scope"), (GRAPH_DIRECTORY_READ_ALL_ROLE, "Role")),
         _access(AZURE_SERVICE_MANAGEMENT_APP_ID, (AZURE_SERVICE_MANAGEMENT_USER_IMPERSONATION, "Scope")),
     ]
     if include_aad_graph:

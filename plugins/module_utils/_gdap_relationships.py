@@ -46,8 +46,9 @@ class Relationships(Graph):
 
 
 def relationship_view(relationship: dict[str, Any], assignments: list[dict[str, Any]],
-                      my_group_ids: set[str]) -> dict[str, Any]:
-    """A relationship as the module returns it: snake_case, roles named, assignments included."""
+                      my_group_ids: set[str], invitation_link: str | None = None) -> dict[str, Any]:
+    """A relationship as the module returns it: snake_case, roles named, assignments included, and
+    the invitation link while it awaits the customer's approval."""
     customer = relationship.get("customer") or {}
     views = []
     for assignment in assignments:
@@ -63,6 +64,7 @@ def relationship_view(relationship: dict[str, Any], assignments: list[dict[str, 
         "start_date": relationship.get("activatedDateTime"), "end_date": relationship.get("endDateTime"),
         "duration": relationship.get("duration"), "auto_extend_duration": relationship.get("autoExtendDuration"),
         "roles": roles_of(relationship.get("accessDetails")), "access_assignments": views,
+        "invitation_link": invitation_link if relationship.get("status") == "approvalPending" else None,
     }
 
 
@@ -71,6 +73,8 @@ def read_relationships(http: HttpClient, cloud: Cloud, graph_token: str, *, cust
                        concurrency: int = 8) -> dict[str, Any]:
     """customer_tenants, when given, keeps those customers' relationships only, before any access
     assignment is read (one listing, then one read per relationship asked about)."""
+    from ._gdap_lifecycle import invitation_link  # it builds on this module
+
     graph = Relationships(http, cloud, graph_token)
     relationships = graph.list(customer_tenant_id)
     if customer_tenants is not None:
@@ -81,7 +85,8 @@ def read_relationships(http: HttpClient, cloud: Cloud, graph_token: str, *, cust
 
     def with_assignments(relationship: dict[str, Any]) -> dict[str, Any]:
         assignments = graph.access_assignments(relationship["id"]) if include_access_assignments else []
-        return relationship_view(relationship, assignments, my_group_ids)
+        return relationship_view(relationship, assignments, my_group_ids,
+                                 invitation_link(cloud, str(relationship.get("id"))))
 
     return {"relationships": fan_out(http, relationships, with_assignments, concurrency),
             "my_groups": [{"id": g.get("id"), "display_name": g.get("displayName")} for g in my_groups]}

@@ -20,20 +20,38 @@ from ._times import parse_time
 USABLE_STATUSES = ("active", "expiring")
 # Statuses of a relationship that gives no access any more (the others wait for the customer).
 ENDED_STATUSES = ("expired", "terminated", "terminating", "terminationRequested")
+# Locked for approval: only the customer's Global Administrator can move it on, at the invitation link.
+AWAITING_APPROVAL = "approvalPending"
 
 
 def deciding_relationship(relationships: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The relationship that decides: a usable one with a covering assignment first, then any
-    usable one, then the one that ends (or ended) last."""
+    usable one, then one awaiting the customer's approval (a successor of one that ended), then
+    the one that ends (or ended) last."""
     def rank(relationship: dict[str, Any]) -> tuple:
         usable = relationship.get("status") in USABLE_STATUSES
-        return (usable and bool(covering_assignments(relationship)), usable, str(relationship.get("end_date") or ""))
+        return (usable and bool(covering_assignments(relationship)), usable,
+                relationship.get("status") == AWAITING_APPROVAL, str(relationship.get("end_date") or ""))
     return max(relationships, key=rank) if relationships else None
 
 
 def covering_assignments(relationship: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in relationship.get("access_assignments") or []
             if a.get("status") == "active" and a.get("includes_me")]
+
+
+def awaiting_link(relationships: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(name, invitation link) of a relationship awaiting the customer's approval, if any."""
+    for relationship in relationships:
+        if relationship.get("status") == AWAITING_APPROVAL:
+            return relationship.get("display_name"), relationship.get("invitation_link")
+    return None, None
+
+
+def approval_sentence(name: str, link: str | None) -> str:
+    where = f"the invitation link {link}" if link else "the invitation link (Partner Center shows it)"
+    return (f"{name} awaits the customer's approval: its Global Administrator opens {where}; once it is active, "
+            "run again with customer_access_fix=true to assign the group and consent.")
 
 
 def _names(roles: list[str]) -> str:
@@ -44,8 +62,8 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
            tokens: dict[str, str], token_error: str | None, now: datetime.datetime,
            warning_days: int) -> dict[str, Any]:
     """One customer's row of the report: what decides whether the SAM app reaches it, its status
-    (reachable, expiring, needs_consent, unreachable) and, unless plainly reachable, one sentence
-    with the cause and the fix.
+    (reachable, expiring, awaiting_approval, needs_consent, unreachable) and, unless plainly
+    reachable, one sentence with the cause and the fix.
 
     customer: tenant_id, name and, when Partner Center said, delegated_access (DAP).
     relationships: this customer's, as read_relationships returns them.
@@ -56,7 +74,7 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
         "relationship": "none", "relationship_name": None, "relationship_id": None, "end_date": None,
         "days_left": None, "covered": False, "roles": [], "can_consent": False,
         "consented": (consent or {}).get("consented"), "consent_granted": bool((consent or {}).get("granted")),
-        "tokens": dict(tokens), "status": "unreachable", "sentence": "",
+        "tokens": dict(tokens), "status": "unreachable", "sentence": "", "invitation_link": None,
     }
     chosen = deciding_relationship(relationships)
     if chosen is None:
@@ -68,9 +86,14 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
     row.update(relationship_name=chosen.get("display_name"), relationship_id=chosen.get("id"),
                end_date=end.strftime("%Y-%m-%d") if end else None,
                days_left=math.ceil((end - now).total_seconds() / 86400) if end else None)
+    pending_name, pending_link = awaiting_link(relationships)
+    row["invitation_link"] = pending_link
     if status not in USABLE_STATUSES:
         row["relationship"] = f"GDAP {status}"
-        if status in ENDED_STATUSES:
+        if status == AWAITING_APPROVAL:
+            row["status"] = "awaiting_approval"
+            row["sentence"] = approval_sentence(name, pending_link)
+        elif status in ENDED_STATUSES:
             row["sentence"] = (f"{name} ended {row['end_date'] or 'already'} ({status}): renew it in Partner Center "
                                "(a new relationship request the customer approves).")
         else:
@@ -94,6 +117,9 @@ def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, con
         if expiring:
             row["sentence"] = (f"{name} ends {row['end_date']} (in {row['days_left']} days): extend it in Partner "
                                "Center before then (auto-extend, or a new relationship).")
+            if pending_name is not None:
+                row["sentence"] = (f"{name} ends {row['end_date']} (in {row['days_left']} days); its successor "
+                                   + approval_sentence(f"'{pending_name}'", pending_link))
         return row
     if consent and consent.get("error"):
         row["sentence"] = consent["error"]

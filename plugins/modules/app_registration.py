@@ -77,6 +77,14 @@ options:
       - Also request the retired Azure AD Graph permissions of the original Secure Application Model script.
         Only for tools that still need Azure AD Graph.
     type: bool
+  gdap_write:
+    description:
+      - Request Microsoft Graph's delegated C(DelegatedAdminRelationship.ReadWrite.All) instead of
+        C(DelegatedAdminRelationship.Read.All), so that the service account's tokens can request and renew GDAP
+        relationships and assign groups (the customer_access role's C(customer_access_fix)). Least privilege leaves
+        it off when the collection only reports.
+    type: bool
+    version_added: 1.1.0
   redirect_uris:
     description: Web redirect URIs. New apps get C(http://localhost:8400), which Partner Center PowerShell uses.
     type: list
@@ -367,6 +375,7 @@ def main() -> None:
                                  "choices": ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount"]},
             "required_resource_access": {"type": "list", "elements": "dict"},
             "include_aad_graph": {"type": "bool"},
+            "gdap_write": {"type": "bool"},
             "redirect_uris": {"type": "list", "elements": "str"},
             "oob_redirect": {"type": "bool"},
             "allow_public_client_flows": {"type": "bool"},

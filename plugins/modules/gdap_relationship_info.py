@@ -142,6 +142,12 @@ relationships:
           description: Whether the signed-in account is a member of the group.
           type: bool
           sample: true
+    invitation_link:
+      description:
+        - While the relationship awaits the customer's approval (C(approvalPending)), the link its Global
+          Administrator opens to approve it; null otherwise.
+      type: str
+      sample: https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/5d02-8777
 my_groups:
   description: The signed-in account's groups (id, display_name); empty unless O(include_access_assignments).
   returned: always

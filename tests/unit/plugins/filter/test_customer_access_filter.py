@@ -39,7 +39,7 @@ def row(tenant, name, status, relationship, sentence, tokens, **fields):
     base = {"tenant_id": tenant, "name": name, "relationship": relationship, "relationship_name": None,
             "relationship_id": None, "end_date": None, "days_left": None, "covered": False, "roles": [],
             "can_consent": False, "consented": None, "consent_granted": False, "tokens": tokens,
-            "status": status, "sentence": sentence}
+            "status": status, "sentence": sentence, "invitation_link": None, "changes": []}
     base.update(fields)
     return base
 
@@ -96,8 +96,12 @@ def test_the_whole_report_in_its_first_order_with_every_count():
             "relationship before DAP access is removed.", ok, consented=True),  # a token: consented
     ]
     assert report["customers"] == expected
-    assert report["counts"] == {"unreachable": 3, "needs_consent": 1, "expiring": 1, "reachable": 2}
-    assert list(report["counts"]) == ["unreachable", "needs_consent", "expiring", "reachable"]
+    assert report["counts"] == {"unreachable": 3, "needs_consent": 1, "awaiting_approval": 0, "expiring": 1,
+                                "reachable": 2}
+    assert list(report["counts"]) == ["unreachable", "needs_consent", "awaiting_approval", "expiring", "reachable"]
+    assert report["changes"] == {"relationship_requested": 0, "relationship_renewed": 0, "group_assigned": 0,
+                                 "consent_granted": 0}
+    assert report["check_mode"] is False
     assert (report["total"], report["resources"]) == (7, RESOURCES)
     generated = datetime.datetime.strptime(report["generated"], "%Y-%m-%dT%H:%M:%SZ")
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
@@ -151,3 +155,119 @@ def test_warning_days_given_as_a_string_counts_as_the_number():
 
 def test_the_filter_is_registered_under_its_name():
     assert FilterModule().filters() == {"customer_access": customer_access}
+
+
+# Awaiting the customer's approval, and what the run changed ------------------------------------------
+LINK = "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/r-new"
+
+
+def pending(tenant, *, name="SAM new", link=LINK, status="approvalPending"):
+    return {"id": f"p-{tenant}", "display_name": name, "status": status, "end_date": None,
+            "customer_tenant_id": tenant, "roles": CAA, "access_assignments": [], "invitation_link": link}
+
+
+def one(relationships, **options):
+    options.setdefault("token_errors", [{"tenant_id": "t-1", "error": "No access (AADSTS50020).", "resource": "graph"}])
+    errors = options.pop("token_errors")
+    report = customer_access(["t-1"], relationships, [], [], errors, ["graph"], 30, [] if errors else ["t-1"],
+                             **options)
+    return report, report["customers"][0]
+
+
+APPROVAL = ("GDAP relationship 'SAM new' awaits the customer's approval: its Global Administrator opens the "
+            "invitation link {link}; once it is active, run again with customer_access_fix=true to assign the group "
+            "and consent.")
+
+
+@pytest.mark.parametrize("status, awaiting", [("approvalPending", True), ("created", False), ("approved", False),
+                                              ("activating", False)])
+def test_only_a_relationship_locked_for_approval_awaits_the_customer(status, awaiting):
+    """Broken by: another status that waits (created: the partner's step; approved, activating:
+    Graph's) reported as awaiting the customer, or approvalPending reported unreachable."""
+    report, row = one([pending("t-1", status=status)])
+    assert row["status"] == ("awaiting_approval" if awaiting else "unreachable")
+    assert row["invitation_link"] == (LINK if awaiting else None)
+    assert report["counts"]["awaiting_approval"] == (1 if awaiting else 0)
+    assert report["counts"]["unreachable"] == (0 if awaiting else 1)
+    if awaiting:
+        assert row["sentence"] == APPROVAL.format(link=LINK)
+
+
+def test_a_pending_successor_decides_over_the_relationship_that_ended():
+    """Broken by: the ended relationship (it has an end date, the successor none) deciding, so the
+    report sends the partner to renew what it just renewed."""
+    for order in ([related("t-1", status="expired", end="2026-01-01T00:00:00Z"), pending("t-1")],
+                  [pending("t-1"), related("t-1", status="expired", end="2026-01-01T00:00:00Z")]):
+        _report, row = one(order)
+        assert (row["status"], row["relationship"], row["relationship_name"]) == (
+            "awaiting_approval", "GDAP approvalPending", "SAM new")
+
+
+def test_an_expiring_relationship_with_a_pending_successor_says_so_and_links_it():
+    soon = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=5))
+    _report, row = one([related("t-1", end=soon), pending("t-1")], token_errors=[])
+    assert (row["status"], row["invitation_link"]) == ("expiring", LINK)
+    assert row["sentence"].startswith(f"GDAP relationship 'SAM' ends {soon[:10]} (in 5 days); its successor "
+                                      "'SAM new' awaits the customer's approval: its Global Administrator opens the "
+                                      f"invitation link {LINK};")
+
+
+def test_the_link_comes_from_the_fix_when_the_listing_has_none():
+    """A relationship read before its link was known: the one the fix returned is shown."""
+    fixes = {"requested": [{"tenant_id": "T-1", "changed": True, "error": None, "invitation_link": LINK + "2"}]}
+    _report, row = one([pending("t-1", link=None)], fixes=fixes)
+    assert row["invitation_link"] == LINK + "2" and row["sentence"] == APPROVAL.format(link=LINK + "2")
+    _report, row = one([pending("t-1", link=None)])
+    assert row["invitation_link"] is None and "the invitation link (Partner Center shows it)" in row["sentence"]
+
+
+@pytest.mark.parametrize("kind, change", [("requested", "relationship_requested"),
+                                          ("renewed", "relationship_renewed"),
+                                          ("assigned", "group_assigned")])
+@pytest.mark.parametrize("changed", [True, False])
+def test_each_fix_is_counted_once_per_customer_that_changed(kind, change, changed):
+    """Broken by: a fix counted under another change, an unchanged result counted, a customer
+    counted twice, or an assignment (named by its relationship) not matched to its customer."""
+    entry = ({"relationship_id": "R-T-1"} if kind == "assigned" else {"tenant_id": "t-1"})
+    fixes = {kind: [dict(entry, changed=changed, error=None), dict(entry, changed=changed, error=None)]}
+    report, row = one([related("t-1")], fixes=fixes, token_errors=[])
+    assert row["changes"] == ([change] if changed else [])
+    assert report["changes"] == {c: (1 if changed and c == change else 0) for c in
+                                 ("relationship_requested", "relationship_renewed", "group_assigned",
+                                  "consent_granted")}
+
+
+def test_every_change_in_its_order_and_the_consent_granted_counts():
+    fixes = {"assigned": [{"relationship_id": "r-t-1", "changed": True}],
+             "renewed": [{"tenant_id": "t-1", "changed": True}], "requested": [{"tenant_id": "t-1", "changed": True}]}
+    report = customer_access(["t-1", "t-2"], [related("t-1")], [{"tenant_id": "t-1", "before": None}],
+                             [{"tenant_id": "t-1", "changed": True, "after": [{"x": 1}]}], [], ["graph"], 30,
+                             ["t-1"], fixes, True)
+    row = next(r for r in report["customers"] if r["tenant_id"] == "t-1")
+    assert row["changes"] == ["relationship_requested", "relationship_renewed", "group_assigned", "consent_granted"]
+    assert report["changes"] == {"relationship_requested": 1, "relationship_renewed": 1, "group_assigned": 1,
+                                 "consent_granted": 1}
+    assert report["check_mode"] is True
+    assert next(r for r in report["customers"] if r["tenant_id"] == "t-2")["changes"] == []
+
+
+@pytest.mark.parametrize("status", ["unreachable", "awaiting_approval", "expiring", "reachable"])
+def test_a_failed_fix_is_the_sentence_unless_the_customer_is_reachable(status):
+    """Broken by: the fix's error hidden behind the general advice (the user would not learn why
+    the role did not do it), or shown on a customer that works."""
+    soon = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=5))
+    relationships = {"unreachable": [], "awaiting_approval": [pending("t-1")],
+                     "expiring": [related("t-1", end=soon)], "reachable": [related("t-1")]}[status]
+    error = "Failed to create GDAP relationship 'SAM t-1': HTTP 503 from Microsoft Graph."
+    fixes = {"requested": [{"tenant_id": "t-1", "changed": False, "error": error}]}
+    tokens = [] if status in ("expiring", "reachable") else None
+    options = {"fixes": fixes} if tokens is None else {"fixes": fixes, "token_errors": tokens}
+    _report, row = one(relationships, **options)
+    assert row["status"] == status and row["changes"] == []
+    assert (row["sentence"] == error) is (status != "reachable")
+
+
+def test_an_unknown_kind_of_fix_is_one_sentence():
+    with pytest.raises(AnsibleFilterError, match="^customer_access: fixes has an unknown kind 'extended'; use "
+                                                 "requested, renewed, assigned.$"):
+        customer_access(["t-1"], [], fixes={"extended": []})
