@@ -22,7 +22,7 @@ description:
 author:
   - partnercenter.secure_app developers (@partnercenter)
 positional: relationships, consents_found, consents_applied, token_errors, resources, warning_days, reached, fixes,
-  check_mode
+  check_mode, fix_roles
 options:
   _input:
     description: The customers, as partner_center_info returns them, or tenant ids.
@@ -71,6 +71,12 @@ options:
     description: The changes were only planned (check mode); the report says so.
     type: bool
     default: false
+  fix_roles:
+    description:
+      - The roles (names or template ids) the fix path gives the service account's group; an access assignment is
+        planned only in a usable relationship holding some of them, with those only (least privilege).
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -106,11 +112,14 @@ RETURN = r"""
 _value:
   description:
     - C(generated), C(total), C(counts) per status, C(resources), C(check_mode), C(changes) (how many customers had a
-      relationship requested, renewed, a group assigned, a consent granted) and C(customers), one row each, sorted by
-      status.
+      relationship requested, renewed, a group assigned, a consent granted), C(fix) (the customers the fix path
+      requests and renews a relationship for, and the assignments it makes, each a C(relationship_id) with the
+      C(roles) of O(fix_roles) that relationship holds) and C(customers), one
+      row each, sorted by status.
     - Each row's C(changes) lists what this run changed for that customer (C(relationship_requested),
       C(relationship_renewed), C(group_assigned), C(consent_granted)); C(invitation_link) is set while a relationship
-      awaits the customer's approval.
+      awaits the customer's approval; C(fix) lists what the role's fix path does for it (C(request), C(renew),
+      C(assign), C(consent)), empty for a reachable customer.
   type: dict
 """
 
@@ -119,12 +128,67 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import approval_sentence, assess
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import (
+    AWAITING_APPROVAL, ENDED_STATUSES, USABLE_STATUSES, approval_sentence, assess, awaiting_link)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_roles import CONSENT_ROLE_IDS
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._times import parse_time
 
 STATUS_ORDER = ("unreachable", "needs_consent", "awaiting_approval", "expiring", "reachable")
 # What a run can change for a customer, as the report names it, and the fix it comes from.
 CHANGES = ("relationship_requested", "relationship_renewed", "group_assigned", "consent_granted")
 FIX_CHANGES = {"requested": "relationship_requested", "renewed": "relationship_renewed", "assigned": "group_assigned"}
+# What the role's fix path can do for a customer that is not reachable, in the order it does it.
+FIXES = ("request", "renew", "assign", "consent")
+ENDED_LABELS = frozenset(f"GDAP {status}" for status in ENDED_STATUSES)
+
+
+LIVE_STATUSES = frozenset(USABLE_STATUSES) | {AWAITING_APPROVAL, "approved", "activating", "created"}
+
+
+def _covers_me(relationship: dict[str, Any]) -> bool:
+    """An assignment of a group the service account is in, active or on its way (pending)."""
+    return any(a.get("includes_me") and a.get("status") in ("active", "pending")
+               for a in relationship.get("access_assignments") or [])
+
+
+def _days_left(relationship: dict[str, Any], now: datetime.datetime) -> float | None:
+    end = parse_time(relationship.get("end_date"))
+    return None if end is None else (end - now).total_seconds() / 86400
+
+
+def _plan(row: dict[str, Any], relationships: list[dict[str, Any]], wanted_roles: set[str],
+          warning_days: int, now: datetime.datetime) -> tuple[list[str], list[dict[str, Any]]]:
+    """What the fix path does for this row, and the assignments it makes (relationship id and the
+    roles of customer_access_roles it holds).
+
+    request: no live relationship (usable or on its way to the customer's approval) holds a role
+      that can consent, and there is nothing to renew;
+    renew: the relationship that decides ended or ends within the warning days, and no other one
+      is live beyond them (a successor);
+    assign: a usable relationship holding some of the wanted roles has no assignment of a group
+      the service account is in;
+    consent: the service account's roles can grant the missing consent."""
+    if row["status"] == "reachable":
+        return [], []
+    def successor(relationship: dict[str, Any]) -> bool:
+        if relationship.get("id") == row["relationship_id"] or relationship.get("status") not in LIVE_STATUSES:
+            return False
+        left = _days_left(relationship, now)
+        return relationship.get("status") not in USABLE_STATUSES or left is None or left >= warning_days
+    ending = row["relationship"] in ENDED_LABELS or row["relationship"] == "GDAP expiring"
+    renew = ending and not any(successor(r) for r in relationships)
+    consenting = any(r.get("status") in LIVE_STATUSES
+                     and any(role.get("id") in CONSENT_ROLE_IDS for role in r.get("roles") or [])
+                     for r in relationships)
+    assignments = []
+    for relationship in relationships:
+        roles = [role["id"] for role in relationship.get("roles") or []
+                 if str(role.get("id", "")).lower() in wanted_roles or str(role.get("name", "")).lower() in wanted_roles]
+        if relationship.get("status") in USABLE_STATUSES and not _covers_me(relationship) and roles:
+            assignments.append({"relationship_id": relationship.get("id"), "roles": roles})
+    wanted = {"request": not consenting and not renew, "renew": renew, "assign": bool(assignments),
+              "consent": row["status"] == "needs_consent"}
+    return [fix for fix in FIXES if wanted[fix]], assignments
 
 
 def _customer(item: Any) -> dict[str, Any]:
@@ -177,7 +241,7 @@ def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | 
                     consents_applied: list[dict[str, Any]] | None = None,
                     token_errors: list[dict[str, Any]] | None = None, resources: list[str] | None = None,
                     warning_days: int = 30, reached: Any = None, fixes: dict[str, Any] | None = None,
-                    check_mode: bool = False) -> dict[str, Any]:
+                    check_mode: bool = False, fix_roles: list[str] | None = None) -> dict[str, Any]:
     now = datetime.datetime.now(datetime.timezone.utc)
     by_customer: dict[str, list[dict[str, Any]]] = {}
     tenant_of: dict[str, str] = {}
@@ -185,6 +249,8 @@ def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | 
         by_customer.setdefault(str(relationship.get("customer_tenant_id", "")).lower(), []).append(relationship)
         tenant_of[str(relationship.get("id", "")).lower()] = str(relationship.get("customer_tenant_id", ""))
     fixed = _fixes_by_customer(fixes, tenant_of)
+    wanted_roles = {str(role).strip().lower() for role in fix_roles or []}
+    plan_assignments: list[dict[str, Any]] = []
     found = {str(e.get("tenant_id")).lower(): e for e in consents_found or []}
     applied = {str(e.get("tenant_id")).lower(): e for e in consents_applied or []}
     errors = {str(e.get("tenant_id")).lower(): e for e in token_errors or []}
@@ -218,16 +284,20 @@ def customer_access(customers: list[Any], relationships: list[dict[str, Any]] | 
                           if change in mine["changes"] or (change == "consent_granted" and row["consent_granted"])]
         if row["status"] == "awaiting_approval" and not row["invitation_link"] and mine["invitation_link"]:
             row["invitation_link"] = mine["invitation_link"]
-            row["sentence"] = approval_sentence(f"GDAP relationship '{row['relationship_name']}'",
+            row["sentence"] = approval_sentence(f"GDAP relationship '{awaiting_link(by_customer.get(key, []))[0]}'",
                                                 mine["invitation_link"])
         if mine["error"] and row["status"] != "reachable":
             row["sentence"] = mine["error"]  # what the fix could not do, and why, beats the general advice
+        row["fix"], assignments = _plan(row, by_customer.get(key, []), wanted_roles, int(warning_days), now)
+        plan_assignments.extend(assignments)
         rows.append(row)
     rows.sort(key=lambda row: (STATUS_ORDER.index(row["status"]), str(row["name"]).lower()))
     counts = {status: sum(1 for row in rows if row["status"] == status) for status in STATUS_ORDER}
     changes = {change: sum(1 for row in rows if change in row["changes"]) for change in CHANGES}
+    plan = {fix: [row["tenant_id"] for row in rows if fix in row["fix"]] for fix in ("request", "renew")}
+    plan["assign"] = plan_assignments
     return {"generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "total": len(rows), "counts": counts,
-            "resources": resources, "check_mode": bool(check_mode), "changes": changes, "customers": rows}
+            "resources": resources, "check_mode": bool(check_mode), "changes": changes, "fix": plan, "customers": rows}
 
 
 class FilterModule:

@@ -61,6 +61,20 @@ def _names(roles: list[str]) -> str:
 def assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, consent: dict[str, Any] | None,
            tokens: dict[str, str], token_error: str | None, now: datetime.datetime,
            warning_days: int) -> dict[str, Any]:
+    """The row of _assess; a customer the decided relationship leaves unreachable while another
+    one awaits the customer's approval (a successor, or one with roles that can consent) awaits it."""
+    row = _assess(customer, relationships, consent=consent, tokens=tokens, token_error=token_error, now=now,
+                  warning_days=warning_days)
+    pending_name, pending_link = awaiting_link(relationships)
+    if row["status"] == "unreachable" and pending_name is not None:
+        row.update(status="awaiting_approval", invitation_link=pending_link,
+                   sentence=approval_sentence(f"GDAP relationship '{pending_name}'", pending_link))
+    return row
+
+
+def _assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, consent: dict[str, Any] | None,
+            tokens: dict[str, str], token_error: str | None, now: datetime.datetime,
+            warning_days: int) -> dict[str, Any]:
     """One customer's row of the report: what decides whether the SAM app reaches it, its status
     (reachable, expiring, awaiting_approval, needs_consent, unreachable) and, unless plainly
     reachable, one sentence with the cause and the fix.

@@ -311,7 +311,7 @@ def test_report_consents_only_where_the_roles_allow(report, gdap):
                    for k in ("gdap_no_consent_role", "gdap_no_group", "gdap_expired", "none"))
     assert report["rows"][tenant(gdap, "gdap_ready")]["consent_granted"] is True
     summary = report["run"].task("Summary")["msg"]
-    assert summary[0].startswith(f"{len(KINDS)} customers: 3 reachable, 1 expiring, 0 need consent, 4 unreachable; "
+    assert summary[0].startswith(f"{len(KINDS)} customers: 3 reachable, 1 expiring, 0 awaiting approval, 0 need consent, 4 unreachable; "
                                  "1 consents granted now")
 
 

@@ -13,6 +13,7 @@ from ansible_collections.partnercenter.secure_app.plugins.filter.customer_access
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_roles import (
     CLOUD_APPLICATION_ADMINISTRATOR)
 
+HELPDESK = {"id": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "name": "Helpdesk Administrator"}
 HOSTILE = "Zeta & <script>alert('x')</script> \"Co\" <b>"
 RESOURCES = ["graph", "azure", "keyvault"]
 FAR = "2099-01-01T00:00:00Z"
@@ -39,7 +40,7 @@ def row(tenant, name, status, relationship, sentence, tokens, **fields):
     base = {"tenant_id": tenant, "name": name, "relationship": relationship, "relationship_name": None,
             "relationship_id": None, "end_date": None, "days_left": None, "covered": False, "roles": [],
             "can_consent": False, "consented": None, "consent_granted": False, "tokens": tokens,
-            "status": status, "sentence": sentence, "invitation_link": None, "changes": []}
+            "status": status, "sentence": sentence, "invitation_link": None, "changes": [], "fix": []}
     base.update(fields)
     return base
 
@@ -78,7 +79,7 @@ def test_the_whole_report_in_its_first_order_with_every_count():
     expected = [
         row("t-e", "t-e", "unreachable", "none", "No GDAP relationship with this customer: request one in Partner "
             "Center (with Cloud Application Administrator among its roles) and have the customer approve it.",
-            {"graph": "error", "azure": "not tried", "keyvault": "not tried"}),
+            {"graph": "error", "azure": "not tried", "keyvault": "not tried"}, fix=["request"]),
         row("t-f", "t-f", "unreachable", "GDAP active", "No token although GDAP relationship 'SAM' is active and "
             "covers the service account: no token was asked for in this customer (it was not in the token check).",
             {r: "not tried" for r in RESOURCES}, **gdap_fields("t-f", consented=True)),
@@ -87,10 +88,10 @@ def test_the_whole_report_in_its_first_order_with_every_count():
         row("t-d", "t-d", "needs_consent", "GDAP active", "The SAM app is not consented in this customer; the "
             "service account's roles (Cloud Application Administrator) can grant it: run playbooks/customers.yml "
             "with customer_access_consent=true.", {"graph": "ok", "azure": "error", "keyvault": "not tried"},
-            **gdap_fields("t-d", consented=False)),
+            **gdap_fields("t-d", consented=False), fix=["consent"]),
         row("t-c", "alpha", "expiring", "GDAP expiring", f"GDAP relationship 'SAM' ends {soon[:10]} (in 10 days): "
             "extend it in Partner Center before then (auto-extend, or a new relationship).", ok,
-            **gdap_fields("t-c", end=soon, relationship_id="r-T-C", consented=True)),
+            **gdap_fields("t-c", end=soon, relationship_id="r-T-C", consented=True), fix=["renew"]),
         row("T-B", "beta", "reachable", "GDAP active", "", ok, **gdap_fields("t-b", consented=True)),
         row("t-a", HOSTILE, "reachable", "DAP", "Reached through DAP, which Microsoft has retired: set up a GDAP "
             "relationship before DAP access is removed.", ok, consented=True),  # a token: consented
@@ -271,3 +272,94 @@ def test_an_unknown_kind_of_fix_is_one_sentence():
     with pytest.raises(AnsibleFilterError, match="^customer_access: fixes has an unknown kind 'extended'; use "
                                                  "requested, renewed, assigned.$"):
         customer_access(["t-1"], [], fixes={"extended": []})
+
+
+def uncovered(tenant, **options):
+    made = related(tenant, **options)
+    made["access_assignments"][0]["includes_me"] = False
+    return made
+
+
+def helpdesk_only(tenant):
+    made = related(tenant)
+    made["roles"] = made["access_assignments"][0]["roles"] = [HELPDESK]
+    return made
+
+
+SOON = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=29, hours=-1))  # 29 days left
+LATER = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=29, hours=1))  # 30 days left
+# (relationships, token errors, consent found) -> what the fix path does. Both sides of the expiry
+# threshold (warning 30 days: 30 left is reachable, 29 and a part expiring), each ended status,
+# each awaiting one.
+FIX_TABLE = [
+    ("no relationship", [], True, None, ["request"]),
+    ("DAP that gives no token", "dap", True, None, ["request"]),
+    ("DAP reachable", "dap", False, None, []),
+    ("reachable", [related("t-1")], False, [{"x": 1}], []),
+    ("ends within the warning days", [related("t-1", end=SOON)], False, [{"x": 1}], ["renew"]),
+    ("ends after the warning days", [related("t-1", end=LATER)], False, [{"x": 1}], []),
+    ("expired", [related("t-1", status="expired", end="2026-01-01T00:00:00Z")], True, None, ["renew"]),
+    ("terminated", [related("t-1", status="terminated", end="2026-01-01T00:00:00Z")], True, None, ["renew"]),
+    ("terminating", [related("t-1", status="terminating")], True, None, ["renew"]),
+    ("terminationRequested", [related("t-1", status="terminationRequested")], True, None, ["renew"]),
+    ("expired with a successor awaiting", [related("t-1", status="expired", end="2026-01-01T00:00:00Z"),
+                                           pending("t-1")], True, None, []),
+    ("ending with a successor awaiting", [related("t-1", end=SOON), pending("t-1")], False, [{"x": 1}], []),
+    ("awaiting approval", [pending("t-1")], True, None, []),
+    ("approved, activating", [pending("t-1", status="activating")], True, None, []),
+    ("not covered", [uncovered("t-1")], True, None, ["assign"]),
+    ("not covered and ending", [uncovered("t-1", end=SOON)], True, None, ["renew", "assign"]),
+    ("not consented", [related("t-1")], True, None, ["consent"]),
+    ("roles that cannot consent", [helpdesk_only("t-1")], True, None, ["request"]),
+    ("roles that cannot consent, a successor awaiting", [helpdesk_only("t-1"), pending("t-1")],
+     True, None, []),
+    ("ended, a live successor beyond the warning days, not covered yet",
+     [dict(related("t-1", status="expired", end="2026-01-01T00:00:00Z"), id="old"), uncovered("t-1")], True, None,
+     ["assign"]),
+    ("ending, a successor ending too", [related("t-1", end=SOON), dict(related("t-1", end=SOON), id="r2")],
+     False, [{"x": 1}], ["renew"]),
+]
+
+
+@pytest.mark.parametrize("relationships, failing, consent, fixes", [case[1:] for case in FIX_TABLE],
+                         ids=[case[0] for case in FIX_TABLE])
+def test_what_the_fix_path_does_for_each_kind_of_customer(relationships, failing, consent, fixes):
+    """Broken by: a reachable customer touched, a relationship requested beside one that exists
+    (or beside a successor awaiting approval), a renewal one day off the warning, a group assigned
+    where one covers the service account, a consent where the roles cannot grant it."""
+    dap = relationships == "dap"
+    customer = {"tenant_id": "t-1", "delegated_access": True} if dap else "t-1"
+    errors = [{"tenant_id": "t-1", "error": "No consent (AADSTS65001).", "resource": "graph"}] if failing else []
+    found = [{"tenant_id": "t-1", "before": consent}]
+    report = customer_access([customer], [] if dap else relationships, found, [], errors, ["graph"], 30,
+                             [] if failing else ["t-1"], fix_roles=["Cloud Application Administrator"])
+    assert report["customers"][0]["fix"] == fixes, report["customers"][0]
+    assert report["fix"]["request"] == (["t-1"] if "request" in fixes else [])
+    assert report["fix"]["renew"] == (["t-1"] if "renew" in fixes else [])
+    assert report["fix"]["assign"] == ([{"relationship_id": "r-t-1", "roles": [CLOUD_APPLICATION_ADMINISTRATOR]}]
+                                       if "assign" in fixes else [])
+
+
+def test_assignments_give_only_the_wanted_roles_the_relationship_holds():
+    """Least privilege: broken by an assignment in a relationship holding none of the wanted roles,
+    one that gives all the relationship's roles (Global Administrator here), a name matched with
+    regard to case, or a relationship already assigned (active or pending) assigned again."""
+    global_admin = {"id": "62e90394-69f5-4237-9190-012177145e10", "name": "Global Administrator"}
+    wide = dict(uncovered("t-1"), id="wide", roles=[global_admin] + CAA)
+    helpdesk = dict(uncovered("t-1"), id="helpdesk", roles=[HELPDESK])
+    pending_assignment = dict(uncovered("t-1"), id="pending")
+    pending_assignment["access_assignments"] = [dict(pending_assignment["access_assignments"][0], status="pending",
+                                                     includes_me=True)]
+    report = customer_access(["t-1"], [wide, helpdesk, pending_assignment], [], [],
+                             [{"tenant_id": "t-1", "error": "x", "resource": "graph"}], ["graph"], 30, [],
+                             fix_roles=["cloud application ADMINISTRATOR", "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"])
+    assert report["fix"]["assign"] == [{"relationship_id": "wide", "roles": [CLOUD_APPLICATION_ADMINISTRATOR]}]
+
+
+def test_a_relationship_that_cannot_consent_with_one_awaiting_approval_awaits_it():
+    """The seeded Helpdesk relationship gives no consent; the one the fix requested awaits: broken
+    by the report calling the customer unreachable (the partner has nothing left to do) or
+    linking nothing."""
+    _report, row = one([helpdesk_only("t-1"), pending("t-1")])
+    assert (row["status"], row["relationship_name"], row["invitation_link"]) == ("awaiting_approval", "SAM", LINK)
+    assert row["sentence"] == APPROVAL.format(link=LINK)

@@ -1,0 +1,145 @@
+"""The customer_access role's fix path (customer_access_fix: true) through playbooks/customers.yml
+against a sandbox of its own, one customer of each seeded kind: check mode first (nothing written),
+then the fix run (relationships requested, renewed, the group assigned, consents), the sandbox's
+approval, a second run (reachable), a run that changes nothing, a fault in each write, and 300
+customers. Every test names the product change that would make it fail."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import playbook_runner, role_variables
+from integration_helpers import failure, no_traceback
+from sandbox import catalog
+from sandbox.testing import SandboxProcess
+from sandbox.testing import TestApi as SandboxApi
+
+KINDS = ("dap", "gdap_ready", "none", "gdap_consented", "gdap_no_consent_role", "gdap_no_group", "gdap_expired",
+         "gdap_expiring")
+GROUP = "GDAP Application Consent Agents"  # the seeded group the service account is a member of
+CHANGES = ("relationship_requested", "relationship_renewed", "group_assigned", "consent_granted")
+
+
+def fix_world(tmp_path_factory, collections_path, customers: int, name: str) -> dict:
+    """A sandbox with `customers` customers cycling through KINDS, onboarded with the GDAP write
+    permission, GDAP's intermediate statuses short."""
+    process = SandboxProcess(tmp_path_factory.mktemp(f"sandbox-{name}"), "--customers", str(customers))
+    process.start()
+    ep = process.endpoints
+    api = SandboxApi(ep)
+    api.call("PUT", "/gdap-timing", {"activation": 0.2, "assignment": 0.2, "termination": 0.2})
+    api.call("PUT", "/auto-approve", [
+        {"upn": ep["accounts"]["admin"]["upn"], "client_id": catalog.AZURE_CLI_APP_ID},
+        {"upn": ep["accounts"]["service"]["upn"]},
+    ])
+    run = playbook_runner(ep, collections_path, tmp_path_factory.mktemp(f"runs-{name}"))
+    variables = role_variables(ep, name)
+    variables.pop("partner_token_customer_tenants")
+    onboarded = run("playbooks/onboard.yml", dict(variables, onboard_gdap_write=True))
+    assert onboarded.ok, onboarded
+    by_kind: dict[str, list[dict]] = {}
+    for customer in ep["customers"]:
+        by_kind.setdefault(customer["kind"], []).append(customer)
+    reports = tmp_path_factory.mktemp(f"reports-{name}")
+    counter = iter(range(1000))
+
+    def customers_run(check=False, **extra):
+        report_dir = reports / str(next(counter))
+        variables_now = dict(variables, customer_access_fix=True, customer_access_group=GROUP,
+                             customer_access_report_dir=str(report_dir), **extra)
+        done = run("playbooks/customers.yml", variables_now, check=check, timeout=600)
+        data = json.loads((report_dir / "customer-access.json").read_text()) if (
+            report_dir / "customer-access.json").exists() else None
+        return {"run": done, "data": data, "dir": report_dir,
+                "rows": {row["tenant_id"]: row for row in (data or {}).get("customers", [])}}
+
+    return {"process": process, "ep": ep, "api": api, "run": run, "variables": variables, "by_kind": by_kind,
+            "customers": customers_run}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, collections_path):
+    made = fix_world(tmp_path_factory, collections_path, len(KINDS), "fix")
+    yield made
+    made["process"].stop()
+
+
+def tenant(world, kind):
+    return world["by_kind"][kind][0]["tenant_id"]
+
+
+def writes(world):
+    return world["api"].get("/writes")["writes"]
+
+
+def gdap_writes(entries):
+    return [w for w in entries if "delegatedAdminRelationships" in w["path"] or "applicationconsents" in w["path"]]
+
+
+@pytest.fixture(scope="module")
+def planned(world):
+    """The fix path in check mode, before anything else: what it would do, and the writes it sent."""
+    before = len(writes(world))
+    made = world["customers"](check=True)
+    assert made["run"].ok, made["run"]
+    no_traceback(made["run"])
+    return dict(made, writes=gdap_writes(writes(world)[before:]))
+
+
+def test_check_mode_writes_nothing_and_says_what_it_would_do(world, planned):
+    """Fails if check mode posts a relationship, an assignment or a consent, or if its report does
+    not say, per customer, what the run would change."""
+    assert planned["writes"] == []
+    data, rows = planned["data"], planned["rows"]
+    assert data["check_mode"] is True
+    assert rows[tenant(world, "none")]["changes"] == ["relationship_requested"]
+    assert data["changes"]["relationship_requested"] == 1
+    summary = planned["run"].task("Summary")["msg"]
+    assert summary[1].startswith("This run would change (check mode): 1 relationships requested")
+
+
+@pytest.fixture(scope="module")
+def fixed(world, planned):
+    """The fix path for real, once, after check mode."""
+    before = len(writes(world))
+    made = world["customers"]()
+    assert made["run"].ok, made["run"]
+    no_traceback(made["run"])
+    return dict(made, writes=gdap_writes(writes(world)[before:]))
+
+
+def test_a_customer_without_a_relationship_gets_one_and_awaits_approval_with_its_link(world, fixed):
+    """Fails if the role requests no relationship where there is none, with other roles or name,
+    does not lock it for approval, or the report does not give the invitation link."""
+    row = fixed["rows"][tenant(world, "none")]
+    assert (row["status"], row["relationship"], row["changes"]) == (
+        "awaiting_approval", "GDAP approvalPending", ["relationship_requested"]), row
+    assert row["relationship_name"] == f"SAM access {tenant(world, 'none')}"
+    assert row["invitation_link"].startswith(world["ep"]["cloud"]["login"] + "/AdminPortal/Home#/partners/invitation/"
+                                             "granularAdminRelationships/")
+    assert row["invitation_link"].endswith(row["relationship_id"])
+    assert row["sentence"] == (f"GDAP relationship '{row['relationship_name']}' awaits the customer's approval: its "
+                               f"Global Administrator opens the invitation link {row['invitation_link']}; once it is "
+                               "active, run again with customer_access_fix=true to assign the group and consent.")
+    created = [w for w in fixed["writes"] if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
+    assert len(created) == 1 and created[0]["status"] == 201
+    html = (fixed["dir"] / "customer-access.html").read_text()
+    assert f'<a class="invitation" href="{row["invitation_link"]}">' in html
+
+
+def test_reachable_customers_are_not_touched(world, fixed):
+    """Fails if the fix path writes for a customer the report says is reachable."""
+    for kind in ("dap", "gdap_consented"):
+        assert fixed["rows"][tenant(world, kind)]["changes"] == []
+        assert not any(tenant(world, kind) in json.dumps(w) for w in fixed["writes"]), kind
+
+
+def test_awaiting_approval_does_not_fail_the_play(world, fixed):
+    """customer_access_fail_on_unreachable counts unreachable and needs_consent only: a customer
+    that awaits its approval has nothing left for the partner to do."""
+    made = world["customers"](customer_access_fail_on_unreachable=True)
+    message = failure(made["run"])
+    unreachable = made["data"]["counts"]["unreachable"] + made["data"]["counts"]["needs_consent"]
+    assert message == f"{unreachable} customers are not reachable; see {made['dir']}/customer-access.html."
+    assert made["data"]["counts"]["awaiting_approval"] >= 1
