@@ -170,6 +170,7 @@ def _plan(row: dict[str, Any], relationships: list[dict[str, Any]], wanted_roles
     consent: the service account's roles can grant the missing consent."""
     if row["status"] == "reachable":
         return [], []
+
     def successor(relationship: dict[str, Any]) -> bool:
         if relationship.get("id") == row["relationship_id"] or relationship.get("status") not in LIVE_STATUSES:
             return False

@@ -93,10 +93,12 @@ def test_check_mode_writes_nothing_and_says_what_it_would_do(world, planned):
     assert planned["writes"] == []
     data, rows = planned["data"], planned["rows"]
     assert data["check_mode"] is True
-    assert rows[tenant(world, "none")]["changes"] == ["relationship_requested"]
-    assert data["changes"]["relationship_requested"] == 1
+    # No relationship, and one whose roles cannot consent (Helpdesk): each gets one with customer_access_roles.
+    for kind in ("none", "gdap_no_consent_role"):
+        assert rows[tenant(world, kind)]["changes"] == ["relationship_requested"], kind
+    assert data["changes"]["relationship_requested"] == 2
     summary = planned["run"].task("Summary")["msg"]
-    assert summary[1].startswith("This run would change (check mode): 1 relationships requested")
+    assert summary[1].startswith("This run would change (check mode): 2 relationships requested")
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +125,7 @@ def test_a_customer_without_a_relationship_gets_one_and_awaits_approval_with_its
                                f"Global Administrator opens the invitation link {row['invitation_link']}; once it is "
                                "active, run again with customer_access_fix=true to assign the group and consent.")
     created = [w for w in fixed["writes"] if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
-    assert len(created) == 1 and created[0]["status"] == 201
+    assert len(created) == 2 and {c["status"] for c in created} == {201}
     html = (fixed["dir"] / "customer-access.html").read_text()
     assert f'<a class="invitation" href="{row["invitation_link"]}">' in html
 
