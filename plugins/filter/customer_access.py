@@ -142,7 +142,9 @@ FIXES = ("request", "renew", "assign", "consent")
 ENDED_LABELS = frozenset(f"GDAP {status}" for status in ENDED_STATUSES)
 
 
-LIVE_STATUSES = frozenset(USABLE_STATUSES) | {AWAITING_APPROVAL, "approved", "activating", "created"}
+# Active, or on its way there: a relationship only created (not locked for approval) is not, since
+# no customer has been asked yet (the request locks it).
+LIVE_STATUSES = frozenset(USABLE_STATUSES) | {AWAITING_APPROVAL, "approved", "activating"}
 
 
 def _covers_me(relationship: dict[str, Any]) -> bool:

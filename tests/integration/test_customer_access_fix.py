@@ -145,3 +145,64 @@ def test_awaiting_approval_does_not_fail_the_play(world, fixed):
     unreachable = made["data"]["counts"]["unreachable"] + made["data"]["counts"]["needs_consent"]
     assert message == f"{unreachable} customers are not reachable; see {made['dir']}/customer-access.html."
     assert made["data"]["counts"]["awaiting_approval"] >= 1
+
+
+def test_a_second_run_writes_nothing(world, fixed):
+    """Idempotence by stable identity: fails if a relationship awaiting approval is requested
+    again, an assignment made again, or a consent posted again."""
+    before = len(writes(world))
+    again = world["customers"]()
+    assert again["run"].ok, again["run"]
+    assert gdap_writes(writes(world)[before:]) == []
+    assert again["data"]["changes"] == dict.fromkeys(CHANGES, 0)
+    assert again["data"]["counts"] == fixed["data"]["counts"] | {"reachable": fixed["data"]["counts"]["reachable"]}
+    assert all(row["changes"] == [] for row in again["data"]["customers"])
+
+
+# A fault in each write the role makes: the customer's sentence is the failure's, the others go on --
+def reset(world, kind, to):
+    assert world["api"].call("POST", "/relationships", {"tenant_id": tenant(world, kind), "relationship": to}) == {
+        "affected": 1}
+
+
+def with_fault(world, rule, **extra):
+    world["api"].call("PUT", "/faults", [rule])
+    try:
+        return world["customers"](**extra)
+    finally:
+        world["api"].call("DELETE", "/faults")
+
+
+@pytest.mark.parametrize("write, rule, words", [
+    ("create", {"service": "graph", "method": "POST", "path": "delegatedAdminRelationships$", "status": 403},
+     "create GDAP relationship"),
+    ("lock", {"service": "graph", "method": "POST", "path": "/requests$", "status": 400}, "lockForApproval"),
+])
+def test_a_failed_request_is_the_customers_sentence_and_the_next_run_finishes_it(world, fixed, write, rule, words):
+    """Graph refuses the relationship's create, or its lock for approval after the create: fails if
+    the role stops, hides Graph's sentence behind the general advice, claims the relationship was
+    requested, or the next run does not finish the request (a relationship created but not locked is
+    locked, not requested twice)."""
+    reset(world, "none", "none")
+    customer = tenant(world, "none")
+    failed = with_fault(world, dict(rule, count=1), customer_access_customers=[customer])
+    assert failed["run"].ok, failed["run"]
+    no_traceback(failed["run"])
+    row = failed["rows"][customer]
+    assert (row["status"], row["changes"], row["invitation_link"]) == ("unreachable", [], None), row
+    assert words in row["sentence"] and row["sentence"].endswith("."), row
+    assert "No GDAP relationship with this customer" not in row["sentence"]
+    summary = failed["run"].task("Summary")["msg"]
+    assert f"{row['name']}: {row['sentence']}" in summary
+    assert summary[1].startswith("This run changed: 0 relationships requested")
+
+    before = len(writes(world))
+    finished = world["customers"](customer_access_customers=[customer])
+    row = finished["rows"][customer]
+    assert (row["status"], row["changes"]) == ("awaiting_approval", ["relationship_requested"]), row
+    assert row["invitation_link"]
+    done = gdap_writes(writes(world)[before:])
+    creates = [w for w in done if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
+    locks = [w for w in done if w["method"] == "POST" and w["path"].endswith("/requests")]
+    assert (len(creates), len(locks)) == ((0, 1) if write == "lock" else (1, 1)), done
+
