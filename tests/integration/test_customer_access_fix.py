@@ -205,4 +205,3 @@ def test_a_failed_request_is_the_customers_sentence_and_the_next_run_finishes_it
     creates = [w for w in done if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
     locks = [w for w in done if w["method"] == "POST" and w["path"].endswith("/requests")]
     assert (len(creates), len(locks)) == ((0, 1) if write == "lock" else (1, 1)), done
-
