@@ -47,7 +47,8 @@ def fix_world(tmp_path_factory, collections_path, customers: int, name: str) -> 
     def customers_run(check=False, **extra):
         report_dir = reports / str(next(counter))
         variables_now = dict(variables, customer_access_fix=True, customer_access_group=GROUP,
-                             customer_access_report_dir=str(report_dir), **extra)
+                             customer_access_report_dir=str(report_dir))
+        variables_now.update(extra)
         done = run("playbooks/customers.yml", variables_now, check=check, timeout=600)
         data = json.loads((report_dir / "customer-access.json").read_text()) if (
             report_dir / "customer-access.json").exists() else None
@@ -205,3 +206,17 @@ def test_a_failed_request_is_the_customers_sentence_and_the_next_run_finishes_it
     creates = [w for w in done if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
     locks = [w for w in done if w["method"] == "POST" and w["path"].endswith("/requests")]
     assert (len(creates), len(locks)) == ((0, 1) if write == "lock" else (1, 1)), done
+
+
+@pytest.mark.parametrize("group", ["", "GDAP Tier 2 Admins"])
+def test_the_fix_path_needs_a_group_the_service_account_is_in(world, group):
+    """Fails if the fix path runs without a group, or with one the service account is not a direct
+    member of (an assignment to it would cover nobody), or says so in more than one sentence."""
+    before = len(writes(world))
+    refused = world["customers"](customer_access_group=group)
+    message = failure(refused["run"])
+    start = ("customer_access_fix needs customer_access_group" if not group else
+             'customer_access_group "GDAP Tier 2 Admins" is not a group the service account is a direct member of')
+    assert message.startswith(start + ": give the object id or name of the partner's security group"), message
+    assert "GDAP Application Consent Agents" in message and "GDAP Tier 2 Admins, " not in message
+    assert gdap_writes(writes(world)[before:]) == []
