@@ -6,6 +6,7 @@ customers. Every test names the product change that would make it fail."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -98,6 +99,9 @@ def test_check_mode_writes_nothing_and_says_what_it_would_do(world, planned):
     for kind in ("none", "gdap_no_consent_role"):
         assert rows[tenant(world, kind)]["changes"] == ["relationship_requested"], kind
     assert data["changes"]["relationship_requested"] == 2
+    for kind in ("gdap_expired", "gdap_expiring"):
+        assert rows[tenant(world, kind)]["changes"] == ["relationship_renewed"], kind
+    assert data["changes"]["relationship_renewed"] == 2
     summary = planned["run"].task("Summary")["msg"]
     assert summary[1].startswith("This run would change (check mode): 2 relationships requested")
 
@@ -126,9 +130,23 @@ def test_a_customer_without_a_relationship_gets_one_and_awaits_approval_with_its
                                f"Global Administrator opens the invitation link {row['invitation_link']}; once it is "
                                "active, run again with customer_access_fix=true to assign the group and consent.")
     created = [w for w in fixed["writes"] if w["method"] == "POST" and w["path"].endswith("delegatedAdminRelationships")]
-    assert len(created) == 2 and {c["status"] for c in created} == {201}
+    assert len(created) == 4 and {c["status"] for c in created} == {201}  # 2 requested, 2 renewed
     html = (fixed["dir"] / "customer-access.html").read_text()
     assert f'<a class="invitation" href="{row["invitation_link"]}">' in html
+
+
+def test_ended_and_ending_relationships_get_a_successor_awaiting_approval(world, fixed):
+    """Fails if the role renews nothing, renews under a name Graph already holds, or the report
+    does not link the successor: the expired customer awaits its approval, the expiring one is
+    still reached and says its successor awaits."""
+    expired, expiring = (fixed["rows"][tenant(world, kind)] for kind in ("gdap_expired", "gdap_expiring"))
+    today = time.strftime("%Y%m%d", time.gmtime())
+    assert (expired["status"], expired["changes"]) == ("awaiting_approval", ["relationship_renewed"]), expired
+    assert expired["relationship_name"] == f"SAM {today} {tenant(world, 'gdap_expired')}"
+    assert expired["invitation_link"].endswith(expired["relationship_id"])
+    assert (expiring["status"], expiring["changes"]) == ("expiring", ["relationship_renewed"]), expiring
+    assert expiring["invitation_link"] and "; its successor 'SAM " in expiring["sentence"]
+    assert expiring["fix"] == [] and expired["fix"] == []  # the successor is there: nothing more to renew
 
 
 def test_reachable_customers_are_not_touched(world, fixed):
