@@ -17,6 +17,7 @@ from sandbox import catalog  # noqa: E402
 from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(ROOT / "tests"))  # ca_bundles, for every conformance module's own sandbox
 from conformance_helpers import consent, create_app, device_code_token, graph_session  # noqa: E402
 
 
@@ -26,7 +27,6 @@ def sandbox(tmp_path_factory):
     process.start()
     # requests lets REQUESTS_CA_BUNDLE override verify=, so the bundle that holds the system CAs
     # plus the sandbox CA (and any other sandbox's of this process) is what every library must see.
-    sys.path.insert(0, str(ROOT / "tests"))
     from ca_bundles import add_to_environment  # pylint: disable=import-outside-toplevel
     previous = add_to_environment(process.endpoints["ca_bundle"])
     yield process

@@ -11,6 +11,7 @@ import os
 import pytest
 import requests
 
+from ca_bundles import add_to_environment
 from conformance_helpers import consent, create_app, device_code_token, graph_session
 from sandbox import catalog
 from sandbox import testing
@@ -31,8 +32,7 @@ STEP = 10.0  # seconds each intermediate status lasts in these tests (moved thro
 def sandbox(tmp_path_factory):
     process = SandboxProcess(tmp_path_factory.mktemp("gdap-writes"), "--customers", "8")
     process.start()
-    previous = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = process.endpoints["ca_bundle"]
+    previous = add_to_environment(process.endpoints["ca_bundle"])
     yield process
     if previous is None:
         os.environ.pop("REQUESTS_CA_BUNDLE", None)
