@@ -14,8 +14,10 @@ The SAM app's credential, of one of three kinds, turned into what msal takes as 
   api://AzureADTokenExchange from azure-identity, or a token file a platform keeps fresh
   (Kubernetes workload identity, a CI system).
 
-Nothing here signs a client assertion: msal does, from the key. The one JWT signed here is Graph's
-proof of possession for addKey/removeKey, which no library makes."""
+msal signs the client assertions of the token requests it sends, from the key. The JWTs signed here,
+with PyJWT, are the ones no library sends for us: the client assertion of the customer exchange (a
+token request of our own, see _identity.refresh_in_customer; msal offers no public way to make one)
+and Graph's proof of possession for addKey/removeKey."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"
 # Graph's proof of possession for addKey/removeKey: audience the Azure AD Graph app id, at most 10 minutes.
 PROOF_AUDIENCE = "00000002-0000-0000-c000-000000000000"
 PROOF_SECONDS = 600
+ASSERTION_SECONDS = 600  # a client assertion's lifetime, as msal gives its own
 
 ClientCredential = Union[str, dict, None]
 
@@ -112,12 +115,25 @@ class Certificate:
 
     def proof_of_possession(self, application_object_id: str) -> str:
         """The JWT Graph's addKey and removeKey ask for, signed with this (already registered) key."""
-        import jwt
         now = int(time.time())
-        return jwt.encode({"aud": PROOF_AUDIENCE, "iss": application_object_id, "nbf": now,
-                           "exp": now + PROOF_SECONDS, "jti": str(uuid.uuid4())},
-                          self.private_key, algorithm="RS256",
-                          headers={"x5t": base64.urlsafe_b64encode(bytes.fromhex(self.sha1_thumbprint)).decode()})
+        return signed_jwt(self.private_key, self.sha1_thumbprint,
+                          {"aud": PROOF_AUDIENCE, "iss": application_object_id, "nbf": now,
+                           "exp": now + PROOF_SECONDS, "jti": str(uuid.uuid4())})
+
+
+def signed_jwt(private_key: Any, sha1_thumbprint: str, claims: dict[str, Any]) -> str:
+    """An RS256 JWT of the app's certificate: its SHA-1 thumbprint in the x5t header, as Entra reads it."""
+    import jwt
+    return jwt.encode(claims, private_key, algorithm="RS256",
+                      headers={"x5t": base64.urlsafe_b64encode(bytes.fromhex(sha1_thumbprint)).decode()})
+
+
+def client_assertion(credential: dict[str, Any], client_id: str, token_endpoint: str) -> str:
+    """The client assertion of a token request (RFC 7523): the claims msal's own signer sets, for ten minutes."""
+    now = int(time.time())
+    return signed_jwt(credential["private_key"], credential["thumbprint"],
+                      {"aud": token_endpoint, "iss": client_id, "sub": client_id, "iat": now,
+                       "exp": now + ASSERTION_SECONDS, "jti": str(uuid.uuid4())})
 
 
 def new_certificate(common_name: str, valid_days: int) -> tuple[Certificate, str]:
@@ -224,7 +240,7 @@ def cache_key(credential: ClientCredential) -> tuple[str, str]:
 
 def token_form(credential: ClientCredential, client_id: str, token_endpoint: str) -> dict[str, str]:
     """The client authentication fields of a token request msal does not send itself (the customer
-    exchange of _identity): the secret, or an assertion made by msal's own signer (certificate) or
+    exchange of _identity): the secret, or an assertion signed with the certificate's key or given
     by the federated source."""
     if not credential:
         return {}
@@ -234,9 +250,7 @@ def token_form(credential: ClientCredential, client_id: str, token_endpoint: str
         value = credential["client_assertion"]
         assertion = value() if callable(value) else value
     else:
-        from msal.oauth2cli.assertion import JwtAssertionCreator
-        signer = JwtAssertionCreator(credential["private_key"], "RS256", sha1_thumbprint=credential["thumbprint"])
-        assertion = signer.create_normal_assertion(audience=token_endpoint, issuer=client_id)
+        assertion = client_assertion(credential, client_id, token_endpoint)
     if isinstance(assertion, bytes):
         assertion = assertion.decode()
     remember(assertion)

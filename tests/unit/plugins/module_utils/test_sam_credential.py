@@ -4,6 +4,7 @@ through msal, in customer tenants through the one-POST path (an assertion for th
 endpoint, signed by msal's own signer), and a managed identity's token as the federated assertion."""
 from __future__ import annotations
 
+import base64
 import datetime
 import sys
 from pathlib import Path
@@ -68,6 +69,23 @@ def test_token_form_for_each_kind():
     assert claims["iss"] == claims["sub"] == "app" and claims["jti"]
     assert jwt.get_unverified_header(signed["client_assertion"])["x5t"]
     assert token_form({"client_assertion": lambda: "a.b.c"}, "app", "u")["client_assertion"] == "a.b.c"
+
+
+def test_customer_assertion_needs_no_msal_internal_module(monkeypatch):
+    """The customer exchange's client assertion is PyJWT's, with the claims msal's signer sets: it
+    keeps working when msal moves or drops its semi-internal oauth2cli.assertion module."""
+    import jwt
+    monkeypatch.setitem(sys.modules, "msal.oauth2cli.assertion", None)  # importing it now fails
+    certificate, _pem = new_certificate("unit", 30)
+    endpoint = "https://login/customer/oauth2/v2.0/token"
+    form = token_form(certificate.msal_credential(), "app", endpoint)
+    assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    claims = jwt.decode(form["client_assertion"], certificate.certificate.public_key(), algorithms=["RS256"],
+                        audience=endpoint)
+    assert sorted(claims) == ["aud", "exp", "iat", "iss", "jti", "sub"]
+    assert claims["iss"] == claims["sub"] == "app" and claims["exp"] - claims["iat"] == 600
+    header = jwt.get_unverified_header(form["client_assertion"])
+    assert header["x5t"] == base64.urlsafe_b64encode(bytes.fromhex(certificate.sha1_thumbprint)).decode()
 
 
 @pytest.fixture(scope="module")
