@@ -22,27 +22,22 @@ description:
     C(gdap_pending), C(gdap_ended), C(dap), C(no_relationship)), C(gdap_usable) (the active and expiring ones) and,
     with O(gdap_details), C(sam_consented), C(sam_not_consented) and C(gdap_uncovered).
   - The source file's name must end in C(.partnercenter.yml) or C(.partnercenter.yaml).
+  - Without O(vault_tenant_id), O(vault_client_id) and O(vault_client_secret), azure-identity's chain reads the vault
+    (environment, workload or managed identity, Azure CLI); prefer it, or the environment, to a client secret written
+    in the source file.
 author:
   - partnercenter.secure_app developers (@partnercenter)
 extends_documentation_fragment:
+  - partnercenter.secure_app.common.CONNECTION
+  - partnercenter.secure_app.keyvault.VAULT
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
-requirements:
-  - python >= 3.10
-  - msal >= 1.28.0
-  - requests >= 2.32.4
-  - azure-identity >= 1.16.1
-  - azure-keyvault-secrets >= 4.7.0
 options:
   plugin:
     description: The name of this plugin, so that the file is read by it.
     type: str
     required: true
     choices: [partnercenter.secure_app.customers]
-  vault_url:
-    description: The Key Vault that holds the SAM credentials, such as C(https://NAME.vault.azure.net).
-    type: str
-    required: true
   secret_names:
     description: The names of the secrets in the vault, as the C(partner_token) role's C(partner_token_secret_names).
     type: dict
@@ -51,49 +46,6 @@ options:
       tenant_id: sam-tenant-id
       client_secret: sam-client-secret
       refresh_token: sam-refresh-token
-  vault_tenant_id:
-    description: The tenant of the vault's service principal. Without the three C(vault_*) options, azure-identity's
-      chain is used (environment, workload or managed identity, Azure CLI).
-    type: str
-  vault_client_id:
-    description: The client id of the vault's service principal.
-    type: str
-  vault_client_secret:
-    description:
-      - The client secret of the vault's service principal. Prefer the environment (C(AZURE_CLIENT_SECRET) with
-        azure-identity's chain) over writing it in the source file.
-    type: str
-  cloud:
-    description: The national cloud of the partner tenant; ignored when O(cloud_endpoints) is given.
-    type: str
-    default: AzureCloud
-    choices: [AzureCloud, AzureUSGovernment, AzureChinaCloud]
-    env:
-      - name: PARTNERCENTER_CLOUD
-  cloud_endpoints:
-    description: Explicit endpoints of a custom cloud (such as the collection's sandbox), as for the modules.
-    type: dict
-  ca_bundle:
-    description: Path of a PEM file with the CAs to trust (verification is always on).
-    type: path
-    env:
-      - name: PARTNERCENTER_CA_BUNDLE
-  timeout:
-    description: Seconds to wait for each HTTP response.
-    type: int
-    default: 30
-  retries:
-    description: How many times a throttled, unavailable or dropped request is retried.
-    type: int
-    default: 6
-  max_retry_wait:
-    description: The longest single wait before a retry, in seconds (a longer C(Retry-After) fails at once).
-    type: int
-    default: 60
-  deadline:
-    description: The longest time, in seconds, one HTTP call may spend on retries.
-    type: int
-    default: 300
   gdap:
     description:
       - Read the partner's GDAP relationships (Graph, delegated C(DelegatedAdminRelationship.Read.All)). Without them,
@@ -152,9 +104,12 @@ vault_url: https://contoso-sam.vault.azure.net
 #     prefix: status
 """
 
+import os
+
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import COMMON_ARGUMENT_SPEC
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._customer_inventory import (
     SITUATIONS, customer_records)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KeyVault
@@ -191,10 +146,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # Reading ------------------------------------------------------------------------------------
     def _context_option(self, name):
-        return self.get_option(name) if name in CONTEXT_OPTIONS else None
+        """The connection options as the modules read them (doc fragment common.CONNECTION): one left
+        at its default takes the environment variable the modules' argument spec names."""
+        if name not in CONTEXT_OPTIONS:
+            return None
+        value, origin = self.get_option_and_origin(name)
+        if value is None or origin == "default":
+            fallback = COMMON_ARGUMENT_SPEC.get(name, {}).get("fallback")
+            for variable in fallback[1] if fallback else ():
+                if os.environ.get(variable):
+                    return os.environ[variable]
+        return value
 
     def _fetch(self):
-        with secure_app_context(self._context_option, "the customers inventory") as context:
+        with secure_app_context(self._context_option, "the customers inventory",
+                                option_names=self.get_option("option_names")) as context:
             tokens = self._partner_tokens(context)
             return customer_records(
                 context.http, context.cloud, partner_center_token=tokens["partner_center"]["access_token"],

@@ -21,13 +21,15 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._redact i
 
 
 @contextmanager
-def secure_app_context(get_option: Callable[[str], Any], where: str) -> Iterator[Context]:
-    """A Context for one lookup call; any failure leaves as an AnsibleError with one sentence."""
+def secure_app_context(get_option: Callable[[str], Any], where: str,
+                       option_names: dict[str, Any] | None = None) -> Iterator[Context]:
+    """A Context for one lookup call; any failure leaves as an AnsibleError with one sentence (in
+    the caller's terms, when the plugin takes option_names)."""
     try:
         with _context(get_option) as context:
             yield context
     except SecureAppError as error:
-        raise AnsibleError(redact(error.message)) from None
+        raise AnsibleError(redact(in_callers_terms(error.message, option_names))) from None
     except AnsibleError as error:
         cleaned = redact(str(error.message))
         if cleaned != str(error.message):

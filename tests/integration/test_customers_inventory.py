@@ -53,6 +53,7 @@ def source(world, name="customers.partnercenter.yml", **options):
               "secret_names": world["variables"]["partner_token_secret_names"],
               "vault_tenant_id": vault["tenant_id"], "vault_client_id": vault["client_id"],
               "vault_client_secret": vault["client_secret"], **options}
+    config = {key: value for key, value in config.items() if value is not None}  # None: the option left out
     path = world["workdir"] / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -211,6 +212,27 @@ def test_a_wrong_vault_secret_name_is_one_sentence(world, collections_path):
     assert "Secret 'no-such-secret' was not found in" in done.stderr
     assert "run the onboarding first, or check the secret names and the vault URL." in done.stderr.replace("\n", " ")
     assert "Traceback" not in done.stderr
+
+
+def test_connection_options_from_the_environment_as_for_the_modules(world, collections_path):
+    """Left out of the source, ca_bundle and cloud come from PARTNERCENTER_CA_BUNDLE and
+    PARTNERCENTER_CLOUD, as the doc fragment common.CONNECTION says."""
+    path = source(world, "environment.partnercenter.yml", ca_bundle=None)
+    data = listing(world, collections_path, path, PARTNERCENTER_CA_BUNDLE=world["ep"]["ca_file"])[0]
+    assert len(data["_meta"]["hostvars"]) == CUSTOMERS
+    without_endpoints = source(world, "cloud.partnercenter.yml", cloud_endpoints=None)
+    done = inventory(world, collections_path, without_endpoints, "--list", PARTNERCENTER_CLOUD="NoSuchCloud")
+    assert done.returncode != 0 and "NoSuchCloud" in done.stderr, done.stderr[-2000:]
+
+
+def test_option_names_in_a_failure(world, collections_path):
+    """option_names (common.CONNECTION) renames the options a failure names, as for the modules."""
+    path = source(world, "names.partnercenter.yml", cloud_endpoints={"login": world["ep"]["cloud"]["login"]},
+                  option_names={"cloud_endpoints": "customers_endpoints"})
+    done = inventory(world, collections_path, path, "--list")
+    assert done.returncode != 0
+    said = done.stderr.replace("\n", " ")
+    assert "customers_endpoints is missing" in said and "Traceback" not in said, said[-2000:]
 
 
 def test_other_file_names_are_not_read(world, collections_path):
