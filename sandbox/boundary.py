@@ -248,6 +248,9 @@ async def injected_fault(service: str, request: web.Request) -> web.StreamRespon
             continue
         if rule.get("count") is not None and rule["count"] <= 0:
             continue
+        if rule.get("skip"):  # the first matching requests pass: a fault at a later step of a sequence
+            rule["skip"] -= 1
+            continue
         if random.random() >= float(rule.get("probability", 1.0)):
             continue
         rule["hits"] = rule.get("hits", 0) + 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from ._errors import SecureAppError
 from ._graph import Graph
@@ -53,8 +53,10 @@ class AppCredentials:
     """Certificate and federated credentials of one app (the module's params name them)."""
 
     def __init__(self, graph: Graph, params: dict[str, Any], check_mode: bool, diff: dict[str, Any],
-                 token_tenant_id: str | None) -> None:
+                 token_tenant_id: str | None, wrote: Callable[..., None] | None = None) -> None:
         self.graph = graph
+        # Called after each write that went through (see _writes): a later failure keeps it.
+        self.wrote: Callable[..., None] = wrote or (lambda done, **facts: None)
         self.params = params
         self.check_mode = check_mode
         self.diff = diff
@@ -88,6 +90,7 @@ class AppCredentials:
         else:
             certificate, pem = new_certificate(app.get("displayName") or name, self.params["secret_valid_days"])
         key_id = self._add_certificate(app, certificate, name)
+        self.wrote(f"certificate {key_id} had been added")
         return {"pem": pem, "key_id": key_id, "thumbprint": certificate.sha1_thumbprint,
                 "end_date_time": certificate.not_after, "replaced_key_ids": [k["keyId"] for k in existing]}
 
@@ -149,7 +152,9 @@ class AppCredentials:
             self.diff["after"]["federated_credential"] = federated_view(wanted)
             if self.check_mode:
                 return federated_view(wanted)
-            return federated_view(self.graph.create_federated_credential(app["id"], wanted))
+            created = self.graph.create_federated_credential(app["id"], wanted)
+            self.wrote(f"federated credential {wanted['name']!r} had been created")
+            return federated_view(created)
         changes = {k: v for k, v in wanted.items() if k != "name" and found.get(k) != v}
         if changes:
             self.changed = True
@@ -157,6 +162,7 @@ class AppCredentials:
             self.diff["after"]["federated_credential"] = federated_view(dict(found, **changes))
             if not self.check_mode:
                 self.graph.update_federated_credential(app["id"], found["id"], changes)
+                self.wrote(f"federated credential {wanted['name']!r} had been updated")
             found = dict(found, **changes)
         return federated_view(found)
 
@@ -168,9 +174,11 @@ class AppCredentials:
         return federated_view(credential)
 
     # the last step of a rotation or migration --------------------------------------------------------
-    def remove_other_certificates(self, app: dict[str, Any], keep: str | None) -> list[str]:
+    def remove_other_certificates(self, app: dict[str, Any], keep: str | None,
+                                  removed_before: list[str] | None = None) -> list[str]:
         """Every managed certificate but the one kept (none when the kind is no longer certificate):
-        removeKey proven with the kept key when the caller holds it, else an update of the app."""
+        removeKey proven with the kept key when the caller holds it, else an update of the app.
+        removed_before: the secrets this task removed already, kept in a failure's result."""
         name = self.params["secret_name"]
         others = [k["keyId"] for k in managed_certificates(app, name) if k.get("keyId") != keep]
         if not others:
@@ -181,10 +189,14 @@ class AppCredentials:
         if self.check_mode:
             return others
         prover = self._proof_key(app) if keep else None
+        removed = list(removed_before or [])
         if prover is not None:
             for key_id in others:
                 self.graph.remove_key(app["id"], key_id, prover.proof_of_possession(app["id"]))
+                removed.append(key_id)
+                self.wrote(f"certificate {key_id} had been removed", removed_key_ids=list(removed))
         else:
             kept = [k for k in self.graph.key_credentials(app["id"]) if k.get("keyId") not in others]
             self.graph.update_application(app["id"], {"keyCredentials": kept})
+            self.wrote(f"certificates {', '.join(others)} had been removed", removed_key_ids=removed + others)
         return others

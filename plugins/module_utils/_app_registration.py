@@ -5,7 +5,9 @@
 
 The SAM app registration as a desired state: found by app id or an unambiguous display name,
 created or updated field by field, its service principal ensured, and a client secret it
-manages created only when none is valid or rotation is asked."""
+manages created only when none is valid or rotation is asked. Each write is recorded as it goes
+through (_writes), so a failure in a later step still says changed and which app now exists, and
+a second run finishes what is missing."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ._catalog import OOB_REDIRECT_URI, PARTNER_CENTER_REDIRECT_URI, normalize_r
 from ._errors import SecureAppError
 from ._graph import Graph
 from ._times import parse_time
+from ._writes import Writes
 
 
 def _iso(moment: datetime.datetime) -> str:
@@ -97,13 +100,22 @@ def app_view(app: dict[str, Any], sp: dict[str, Any] | None, tenant_id: str | No
 
 
 class AppRegistration:
-    def __init__(self, graph: Graph, params: dict[str, Any], check_mode: bool) -> None:
+    def __init__(self, graph: Graph, params: dict[str, Any], check_mode: bool, writes: Writes | None = None) -> None:
         self.graph = graph
         self.params = params
         self.check_mode = check_mode
         self.changed = False
         self.diff: dict[str, Any] = {"before": {}, "after": {}}
         self.token_tenant_id: str | None = None  # the tenant of the Graph token (a federated issuer's default)
+        self.writes = writes or Writes()
+        self.writes.advice = "run the task again to finish it"
+        self.sp: dict[str, Any] | None = None  # the app's service principal, once known
+
+    def wrote(self, done: str, app: dict[str, Any], **facts: Any) -> None:
+        """One write went through: a later failure keeps changed, the diff and the app as it now is."""
+        view = dict(app_view(app, self.sp, self.params.get("tenant_id")),
+                    credential_kind=self.params.get("credential_kind") or "secret")
+        self.writes.wrote(done, app=view, diff=self.diff, **facts)
 
     def find(self) -> dict[str, Any] | None:
         app_id, name = self.params.get("app_id"), self.params.get("display_name")
@@ -140,6 +152,8 @@ class AppRegistration:
             if self.check_mode:
                 return {"changed": True, "app": None, "diff": self.diff, "secret": None, "certificate": None}
             app = self.graph.create_application(wanted)
+            self.wrote(f"app {app.get('displayName')!r} had been created first (app id {app.get('appId')}, object id "
+                       f"{app.get('id')})", app)
         else:
             wanted = desired_fields(self.params, creating=False)
             current = current_fields(app, wanted)
@@ -150,10 +164,12 @@ class AppRegistration:
                 if not self.check_mode:
                     self.graph.update_application(app["id"], changes)
                     app = dict(app, **changes)
+                    self.wrote(f"app {app.get('appId')} had been updated first ({', '.join(sorted(changes))})", app)
         sp = self.ensure_service_principal(app)
         result: dict[str, Any] = {"secret": None, "certificate": None}
         kind = self.params.get("credential_kind") or "secret"
-        credentials = AppCredentials(self.graph, self.params, self.check_mode, self.diff, self.token_tenant_id)
+        credentials = AppCredentials(self.graph, self.params, self.check_mode, self.diff, self.token_tenant_id,
+                                     lambda done, **facts: self.wrote(done, app, **facts))
         federated = credentials.federated_current(app) if kind == "federated" and app.get("id") else []
         if self.params.get("remove_other_secrets"):
             result["removed_key_ids"] = self.remove_other_credentials(app, kind, credentials)
@@ -165,12 +181,20 @@ class AppRegistration:
             result["secret"] = self.ensure_secret(app)
         self.changed = self.changed or credentials.changed
         if (result["secret"] or result["certificate"] or result.get("removed_key_ids")) and not self.check_mode:
-            app = self.graph.get_application(app["id"]) or app
+            app = self._read_again(app)
         view = app_view(app, sp, self.params.get("tenant_id"))
         view["credential_kind"] = kind
         if kind == "federated":
             view["federated_credentials"] = [credentials.view(c) for c in federated]
         return dict(result, changed=self.changed, app=view, diff=self.diff)
+
+    def _read_again(self, app: dict[str, Any]) -> dict[str, Any]:
+        """The app with its new credentials, for the result. Only a view: the writes went through, and
+        failing here would lose the new secret or key, returned in no other result."""
+        try:
+            return self.graph.get_application(app["id"]) or app
+        except SecureAppError:
+            return app
 
     def remove_other_credentials(self, app: dict[str, Any], kind: str, credentials: AppCredentials) -> list[str]:
         """The last step of a rotation or a migration: only the credential of the kind kept stays
@@ -188,7 +212,7 @@ class AppRegistration:
                                  "module manages, so nothing was removed: give the key id of the certificate you hold.",
                                  code="certificate_not_found")
         removed = self.remove_other_secrets(app, keep if kind == "secret" else None)
-        return removed + credentials.remove_other_certificates(app, keep if kind == "certificate" else None)
+        return removed + credentials.remove_other_certificates(app, keep if kind == "certificate" else None, removed)
 
     def ensure_service_principal(self, app: dict[str, Any]) -> dict[str, Any] | None:
         sp = self.graph.find_service_principal(app["appId"])
@@ -197,6 +221,9 @@ class AppRegistration:
             self.diff["after"]["service_principal"] = "created"
             if not self.check_mode:
                 sp = self.graph.create_service_principal(app["appId"])
+                self.sp = sp
+                self.wrote(f"its service principal had been created (object id {sp.get('id')})", app)
+        self.sp = sp
         return sp
 
     def ensure_secret(self, app: dict[str, Any]) -> dict[str, Any] | None:
@@ -215,6 +242,7 @@ class AppRegistration:
             return None
         end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=self.params["secret_valid_days"])
         created = self.graph.add_password(app["id"], name, _iso(end))
+        self.wrote(f"secret {created.get('keyId')} had been added", app)
         return {"value": created["secretText"], "key_id": created["keyId"], "hint": created.get("hint"),
                 "end_date_time": created.get("endDateTime"),
                 "replaced_key_ids": [old["keyId"] for old in existing]}
@@ -227,6 +255,9 @@ class AppRegistration:
             self.diff["before"]["secrets"] = sorted(others + ([keep] if keep else []))
             self.diff["after"]["secrets"] = [keep] if keep else []
             if not self.check_mode:
+                removed: list[str] = []
                 for key_id in others:
                     self.graph.remove_password(app["id"], key_id)
+                    removed.append(key_id)
+                    self.wrote(f"secret {key_id} had been removed", app, removed_key_ids=list(removed))
         return others

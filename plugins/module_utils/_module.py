@@ -4,8 +4,9 @@
 """Internal to partnercenter.secure_app: not a public API, may change at any time.
 
 The thin wrapper every module uses: the shared options merged into its argument spec, one
-Context per run, and SecureAppError turned into fail_json with one sentence; every sentence
-that leaves (msg, a customer's error, a warning) without a credential value (see _redact)."""
+Context per run, and SecureAppError turned into fail_json with one sentence (and, after a write
+that went through, changed and what it left: see _writes); every sentence that leaves (msg, a
+customer's error, a warning) without a credential value (see _redact)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ._errors import SecureAppError, unexpected_error_sentence
 from ._option_names import in_callers_terms
 from ._partner_token import PARTNER_TOKEN_ARGUMENT_SPEC, arguments_from_fact
 from ._redact import redact, redact_result
+from ._writes import Writes
 
 
 class SecureAppModule:
@@ -35,6 +37,8 @@ class SecureAppModule:
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._context: Context | None = None
+        # The writes that went through: a failure after one keeps changed and what now exists.
+        self.writes = Writes()
 
     @property
     def context(self) -> Context:
@@ -66,7 +70,7 @@ class SecureAppModule:
                 self._context.close()
         _redact_warnings()
         if failure is not None:
-            self.module.fail_json(**redact_result(failure))
+            self.module.fail_json(**redact_result(self.writes.failure(failure)))
         self.module.exit_json(**redact_result(result))
 
 

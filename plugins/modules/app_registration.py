@@ -358,7 +358,8 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._module i
 def run(module: SecureAppModule) -> dict:
     context = module.context
     token = context.token("graph", "manage the app registration")
-    registration = AppRegistration(Graph(context.http, context.cloud, token), module.params, module.check_mode)
+    registration = AppRegistration(Graph(context.http, context.cloud, token), module.params, module.check_mode,
+                                   module.writes)
     registration.token_tenant_id = unverified_claims(token).get("tid")
     if module.params["state"] == "absent":
         return registration.absent()

@@ -117,8 +117,6 @@ secret:
       type: int
 """
 
-from typing import Any
-
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._keyvault import KEYVAULT_ARGUMENT_SPEC, KeyVault, secret_view
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
@@ -138,19 +136,6 @@ def parse_expiry(value: str | None) -> int | None:
     return int(moment.timestamp())
 
 
-def after_a_change(step, done: str | None, diff: dict[str, Any]) -> Any:
-    """A step that follows one that already changed the vault (done says what that left): when it
-    fails, the sentence says what the vault holds now and the failed task keeps changed and the
-    diff. Without done, nothing changed yet and the step runs as it is."""
-    if done is None:
-        return step()
-    try:
-        return step()
-    except SecureAppError as error:
-        raise SecureAppError(f"{error.message.rstrip('.')}; {done}.", code=error.code, status=error.status,
-                             details=dict(error.details, changed=True, diff=diff)) from None
-
-
 def run(module: SecureAppModule) -> dict:
     params = module.params
     name, state = params["name"], params["state"]
@@ -166,9 +151,11 @@ def run(module: SecureAppModule) -> dict:
         diff = {"before": {"name": name}, "after": {}}
         if not module.check_mode:
             vault.delete(name)
+            # A failure from here on says changed (module.writes) and what the vault holds now.
+            module.writes.wrote(f"secret {name!r} was deleted first, so it is soft-deleted (recoverable) and not "
+                                "purged: run the task again to purge it" if params["purge"] else None, diff=diff)
             if params["purge"]:
-                after_a_change(lambda: vault.purge(name), f"secret {name!r} was deleted first, so it is soft-deleted "
-                               "(recoverable) and not purged: run the task again to purge it", diff)
+                vault.purge(name)
         return {"changed": True, "secret": None, "diff": diff}
     return present(module, vault, current)
 
@@ -188,6 +175,8 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
             return {"changed": True, "secret": None, "diff": {"before": {"deleted": True}, "after": {"deleted": False}}}
         vault.recover(name)
         recovered = True  # a change, even when the recovered secret already has the wanted value
+        module.writes.wrote(f"secret {name!r} had been recovered from soft-delete first, so it exists again with its "
+                            "previous value", diff={"before": {"deleted": True}, "after": {"deleted": False}})
         current = vault.get(name)
     before = secret_view(current, with_value=False) if current else None
     wanted = {
@@ -208,15 +197,15 @@ def present(module: SecureAppModule, vault: KeyVault, current) -> dict:
         return {"changed": recovered, "secret": before, **({"diff": diff} if recovered else {})}
     if module.check_mode:
         return {"changed": True, "secret": before, "diff": diff}
-    # After a recovery the vault has changed already: a failure from here on says so.
-    done = (f"secret {name!r} had been recovered from soft-delete first, so it exists again with its previous "
-            "value") if recovered else None
+    if recovered:
+        module.writes.wrote(diff=diff)  # a failure from here on keeps the whole diff
     if value_changes:
-        written = after_a_change(lambda: vault.set(name, params["value"], content_type=wanted["content_type"],
-                                                   tags=wanted["tags"], expires_on=wanted["expires_on"]), done, diff)
+        written = vault.set(name, params["value"], content_type=wanted["content_type"], tags=wanted["tags"],
+                            expires_on=wanted["expires_on"])
         return {"changed": True, "secret": secret_view(written, with_value=False), "diff": diff}
-    after_a_change(lambda: vault.update_properties(name, before["version"], content_type=wanted["content_type"],
-                                                   tags=wanted["tags"], expires_on=wanted["expires_on"]), done, diff)
+    vault.update_properties(name, before["version"], content_type=wanted["content_type"], tags=wanted["tags"],
+                            expires_on=wanted["expires_on"])
+    module.writes.wrote(diff=diff)  # the read below is only the result's view
     return {"changed": True, "secret": secret_view(vault.get(name), with_value=False), "diff": diff}
 
 

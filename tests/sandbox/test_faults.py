@@ -30,6 +30,14 @@ def test_injected_503_on_the_token_endpoint_in_entra_shape(faults, ep, http):
     assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
 
 
+def test_skip_lets_the_first_matching_requests_through(faults, ep, http):
+    faults.call("POST", "/faults", {"service": "graph", "path": "^/v1.0/organization$", "status": 403, "skip": 2,
+                                    "count": 1})
+    url = ep["cloud"]["graph"] + "/v1.0/organization"
+    assert [http.get(url).status_code for _ in range(4)] == [401, 401, 403, 401]
+    assert faults.get("/faults")["faults"][0]["hits"] == 1
+
+
 def test_dropped_connection(faults, ep, http):
     faults.call("POST", "/faults", {"service": "vault", "drop": True, "count": 1})
     with pytest.raises(requests.ConnectionError):
