@@ -1,4 +1,4 @@
-"""What a run costs: python benchmarks/runs.py [--rounds 3] [--customers 1000] [--named 100]
+"""What a run costs: python benchmarks/runs.py [--rounds 3] [--customers 1000 5000] [--named 100]
 
 Two measurements, each side by side in interleaved rounds (median kept), each child measured on
 its own (wall time, CPU, its own peak memory) with its output drained while it runs:
@@ -6,9 +6,10 @@ its own (wall time, CPU, its own peak memory) with its output drained while it r
 - fixed cost, in a sandbox with 3 customers: the partner_token role with its 3 customers against a
   playbook with one debug task and one with a single module task (keyvault_secret_info), all three
   ansible-playbook runs started the same way (goal: partner_token at most 2x the module task);
-- customers.yml (the customer_access role, no consent) in a sandbox with --customers customers:
+- customers.yml (the customer_access role, no consent) in a sandbox with each --customers count:
   --named customers given by tenant id against every customer, with the requests each run made
-  (the sandbox counts them per service) per customer.
+  (the sandbox counts them per service) per customer, and against the fan-out alone (the
+  partner_token role getting the same tokens in every customer; goal: within 2x).
 
 Writes benchmarks/runs.json. Ratios only: the machine is shared and noisy."""
 from __future__ import annotations
@@ -60,11 +61,11 @@ def customers_run(state: Path, customers: int, named: int, rounds: int) -> dict:
         chosen = everyone[::max(1, len(everyone) // named)][:named]
         requests: dict[str, list] = {}
 
-        def counted(name: str, variables: dict):
+        def counted(name: str, variables: dict, role: str = "customer_access"):
             def run():
                 before = api.get("/counters")["counters"]
-                result = playbook(work, name.replace(" ", "-"), [dict(PLAY, name=name, roles=[
-                    {"role": "partnercenter.secure_app.customer_access"}])], variables)
+                result = playbook(work, name.replace(" ", "-").replace(",", ""), [dict(PLAY, name=name, roles=[
+                    {"role": f"partnercenter.secure_app.{role}"}])], variables)
                 after = api.get("/counters")["counters"]
                 requests.setdefault(name, []).append(sum(after[k] - before.get(k, 0) for k in after
                                                          if k.startswith("requests_")))
@@ -73,11 +74,15 @@ def customers_run(state: Path, customers: int, named: int, rounds: int) -> dict:
 
         base = partner_token_variables(ep, customer_access_concurrency=32,
                                        customer_access_report_dir=str(work / "report"))
+        # The fan-out alone: the same tokens in every customer Partner Center lists, nothing else.
+        fanout = partner_token_variables(ep, partner_token_customers="all", partner_token_resources=["graph", "azure"],
+                                         partner_token_concurrency=32, partner_token_customer_summary=False)
         results = interleaved(rounds, {
             f"{len(chosen)} named": counted(f"{len(chosen)} named", dict(base, customer_access_customers=chosen)),
             f"all {len(everyone)}": counted(f"all {len(everyone)}", base),
+            FANOUT: counted(FANOUT, fanout, role="partner_token"),
         })
-    sizes = {f"{len(chosen)} named": len(chosen), f"all {len(everyone)}": len(everyone)}
+    sizes = {f"{len(chosen)} named": len(chosen), f"all {len(everyone)}": len(everyone), FANOUT: len(everyone)}
     rows = {}
     for name, run in results.items():
         seen = sorted(requests[name])[len(requests[name]) // 2]
@@ -86,7 +91,11 @@ def customers_run(state: Path, customers: int, named: int, rounds: int) -> dict:
                           seconds_per_customer=round(run["seconds"] / sizes[name], 4))
     named_row, all_row = rows[f"{len(chosen)} named"], rows[f"all {len(everyone)}"]
     return {"runs": rows, "named_time_to_all": ratio(named_row["seconds"], all_row["seconds"]),
+            "all_time_to_fanout_alone": ratio(all_row["seconds"], rows[FANOUT]["seconds"]),
             "tokens_asked_per_customer": 2}
+
+
+FANOUT = "fan-out alone (partner_token, all)"
 
 
 def summary(run: dict) -> dict:
@@ -97,7 +106,7 @@ def summary(run: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--customers", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--named", type=int, default=100)
     parser.add_argument("--skip", choices=["fixed", "customers"], action="append", default=[])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
@@ -108,8 +117,10 @@ def main() -> None:
             report["fixed_cost"] = fixed_cost(Path(state), args.rounds)
             print(json.dumps(report["fixed_cost"], indent=2), flush=True)
         if "customers" not in args.skip:
-            report["customers_yml"] = customers_run(Path(state), args.customers, args.named, args.rounds)
-            print(json.dumps(report["customers_yml"], indent=2), flush=True)
+            report["customers_yml"] = {}
+            for customers in args.customers:
+                report["customers_yml"][str(customers)] = customers_run(Path(state), customers, args.named, args.rounds)
+                print(json.dumps(report["customers_yml"][str(customers)], indent=2), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "runs.json").write_text(json.dumps(report, indent=2) + "\n")
 
