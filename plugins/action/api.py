@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import RESOURCE_OF_API
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._api import token_resource
 from ansible_collections.partnercenter.secure_app.plugins.plugin_utils._partner_token_action import PartnerTokenAction
 
 
@@ -13,4 +13,4 @@ class ActionModule(PartnerTokenAction):
     TAKES_CUSTOMER_TENANT = True
 
     def resource(self, args):
-        return RESOURCE_OF_API[args.get("api")]
+        return token_resource(args)

@@ -7,20 +7,20 @@ One write (POST, PATCH, PUT, DELETE) to Microsoft Graph, Resource Manager or Par
 the run's session. What may be sent again after a lost answer is decided once here: PUT and
 DELETE are idempotent by HTTP's definition and get every retry; POST and PATCH are sent again
 only when the service said it did not act (429, 503), unless the caller declares the request
-idempotent."""
+idempotent. What it shares with the read (the API, the path) is in _api."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from ._api import API_ARGUMENT_SPEC, access_token, base_url, check_path
 from ._context import Context
 from ._errors import SecureAppError
 from ._http import json_body, service_error
 
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
-BASE_OF_API = {"graph": "graph", "resource_manager": "resource_manager", "partner_center": "partner_center"}
 DEFAULT_STATUS_CODES = [200, 201, 202, 204]
 # Headers the collection sets itself: a task may not replace them.
 RESERVED_HEADERS = frozenset({"authorization", "host", "content-length"})
@@ -28,16 +28,14 @@ RESERVED_HEADERS = frozenset({"authorization", "host", "content-length"})
 REQUEST_ID_HEADERS = ("request-id", "x-ms-request-id", "MS-RequestId")
 
 API_WRITE_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
-    "api": {"type": "str", "required": True, "choices": list(BASE_OF_API)},
+    **API_ARGUMENT_SPEC,
     "method": {"type": "str", "required": True, "choices": list(WRITE_METHODS)},
-    "path": {"type": "str", "required": True},
     "body": {"type": "raw"},
     "secret_body": {"type": "dict", "no_log": True},
     "headers": {"type": "dict", "default": {}},
     "status_code": {"type": "list", "elements": "int", "default": DEFAULT_STATUS_CODES},
     "idempotent": {"type": "bool"},
     "changed": {"type": "bool", "default": True},
-    "customer_tenant_id": {"type": "str"},
 }
 
 
@@ -60,8 +58,7 @@ def merged_body(body: Any, secret_body: dict[str, Any] | None) -> Any:
 
 
 def check_request(params: dict[str, Any]) -> None:
-    if not str(params["path"]).startswith("/"):
-        raise SecureAppError(f"path {params['path']!r} must start with '/': give the path after the API's base URL.")
+    check_path(params["path"])
     reserved = sorted(name for name in params["headers"] or {} if str(name).lower() in RESERVED_HEADERS)
     if reserved:
         raise SecureAppError(f"headers may not set {', '.join(reserved)}: the collection sets it from the token and "
@@ -76,12 +73,12 @@ def is_replay_safe(method: str, idempotent: bool | None) -> bool:
     return method in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
 
-def send(context: Context, access_token: str, params: dict[str, Any]) -> dict[str, Any]:
+def send(context: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Send the write; the result holds the status, the answer and its request id. Nothing is
     sent in check mode (the caller does not call this)."""
-    base = getattr(context.cloud, BASE_OF_API[params["api"]])
+    base = base_url(context, params["api"])
     headers = {str(name): str(value) for name, value in (params["headers"] or {}).items()}
-    headers.update({"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+    headers.update({"Authorization": f"Bearer {access_token(context, params['api'])}", "Accept": "application/json"})
     if params["api"] == "partner_center":
         headers.setdefault("MS-RequestId", str(uuid.uuid4()))
         headers.setdefault("MS-CorrelationId", str(uuid.uuid4()))

@@ -23,13 +23,17 @@ from ._writes import Writes
 
 
 class SecureAppModule:
-    def __init__(self, argument_spec: dict[str, Any], *, common: bool = True, partner_token_resource: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, argument_spec: dict[str, Any], *, common: bool = True,
+                 partner_token_resource: str | Callable[[dict[str, Any]], str] | None = None,
+                 partner_token_in_customer: bool = False, **kwargs: Any) -> None:
         spec = dict(COMMON_ARGUMENT_SPEC) if common else {}
         spec.update(argument_spec)
         # The module takes partner_token as every API module does (doc fragment common.PARTNER_TOKEN):
         # its action picks the token on the controller; a run without the action picks it here.
+        # The resource may depend on the task (api: the API it calls); with partner_token_in_customer,
+        # the module's customer_tenant_id names the tenant whose token it takes (as its action's).
         self.partner_token_resource = partner_token_resource
+        self.partner_token_in_customer = partner_token_in_customer
         if partner_token_resource:
             spec.update(PARTNER_TOKEN_ARGUMENT_SPEC)
             kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + [("partner_token", "access_token")]
@@ -50,7 +54,11 @@ class SecureAppModule:
         failure: dict[str, Any] | None = None
         try:
             if self.partner_token_resource and self.params.get("partner_token"):
-                self.params.update(arguments_from_fact(self.params.pop("partner_token"), self.partner_token_resource))
+                resource = self.partner_token_resource
+                if callable(resource):
+                    resource = resource(self.params)
+                customer = self.params.get("customer_tenant_id") if self.partner_token_in_customer else None
+                self.params.update(arguments_from_fact(self.params.pop("partner_token"), resource, customer))
             for name in CREDENTIAL_OPTIONS & set(self.params):
                 cleaned = clean_credential(self.params[name], name)
                 if cleaned:

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - partnercenter.secure_app.common
   - partnercenter.secure_app.common.CONNECTION
+  - partnercenter.secure_app.api_request
   - partnercenter.secure_app.attributes.ACTION_GROUP
 attributes:
   check_mode:
@@ -35,22 +36,11 @@ attributes:
     support: none
     description: Returns no diff (the module does not read the resource before it writes).
 options:
-  api:
-    description: Which API.
-    type: str
-    required: true
-    choices: [graph, resource_manager, partner_center]
   method:
     description: The HTTP method.
     type: str
     required: true
     choices: [POST, PATCH, PUT, DELETE]
-  path:
-    description:
-      - Path and query after the API's base URL, such as C(/v1.0/users),
-        C(/subscriptions/ID/resourcegroups/NAME?api-version=2021-04-01) or C(/v1/customers/ID/applicationconsents).
-    type: str
-    required: true
   body:
     description:
       - The JSON body (a dictionary or a list). None for a request without a body. A DELETE has none.
@@ -80,20 +70,6 @@ options:
     description: What the task reports as C(changed) when the write succeeds, and in check mode.
     type: bool
     default: true
-  partner_token:
-    description:
-      - The C(partner_token) fact as the partner_token role sets it. The task then takes the access token for O(api)
-        (in the partner tenant, or in O(customer_tenant_id)) and the cloud, endpoints and CA bundle from it. Mutually
-        exclusive with O(access_token).
-      - The fact is read on the controller; only the chosen token goes to the module.
-    type: dict
-  customer_tenant_id:
-    description:
-      - With O(partner_token), the customer tenant whose token to use.
-      - Default, on a host of the P(partnercenter.secure_app.customers#inventory) inventory, that host's customer (its
-        variable C(partnercenter_customer_tenant_id)); elsewhere the partner tenant. An empty string is the partner
-        tenant on any host.
-    type: str
 notes:
   - Graph answers a create with 201, an update or delete with 204; Resource Manager a PUT with 200 or 201 and a DELETE
     with 200, 202 (accepted, still running) or 204 (nothing there); Partner Center a create with 201.
@@ -190,28 +166,22 @@ request_id:
   sample: 0d1c6f3e-5b8e-4bb9-9a57-52f5d7f0b1a2
 """
 
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._api import token_resource
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._api_write import (
     API_WRITE_ARGUMENT_SPEC, check_request, send)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._partner_token import (
-    PARTNER_TOKEN_ARGUMENT_SPEC, RESOURCE_OF_API, arguments_from_fact)
 
 
 def run(module: SecureAppModule) -> dict:
-    params = module.params
-    if params["partner_token"]:  # the action plugin resolves it; this covers a run without it
-        params.update(arguments_from_fact(params["partner_token"], RESOURCE_OF_API[params["api"]],
-                                          params["customer_tenant_id"]))
-    check_request(params)
+    check_request(module.params)
     if module.check_mode:
-        return {"changed": params["changed"], "json": None}
-    token = module.context.token(RESOURCE_OF_API[params["api"]], f"call {params['api']}")
-    return dict(send(module.context, token, params), changed=params["changed"])
+        return {"changed": module.params["changed"], "json": None}
+    return dict(send(module.context, module.params), changed=module.params["changed"])
 
 
 def main() -> None:
-    module = SecureAppModule({**API_WRITE_ARGUMENT_SPEC, **PARTNER_TOKEN_ARGUMENT_SPEC}, supports_check_mode=True,
-                             mutually_exclusive=[("partner_token", "access_token")])
+    module = SecureAppModule(API_WRITE_ARGUMENT_SPEC, supports_check_mode=True, partner_token_resource=token_resource,
+                             partner_token_in_customer=True)
     module.run(run)
 
 

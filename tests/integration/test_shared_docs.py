@@ -1,6 +1,7 @@
-"""The customers inventory documents its connection and vault options through the collection's doc
-fragments (common.CONNECTION, keyvault.VAULT): ansible-doc shows for it exactly what it shows for the
-modules, and every option the plugin reads is documented."""
+"""Options shared by several plugins are documented once, in the collection's doc fragments, so
+ansible-doc shows the same for each: the customers inventory's connection and vault options
+(common.CONNECTION, keyvault.VAULT) as the modules', every option the inventory reads documented;
+the api and api_info modules' request options (api_request), and their argument specs the same."""
 from __future__ import annotations
 
 import json
@@ -48,3 +49,15 @@ def test_every_option_the_plugin_reads_is_documented(docs):
     read |= set(re.search(r"CONTEXT_OPTIONS = \(([^)]*)\)", code).group(1).replace('"', "").replace(" ", "").split(","))
     assert read - {""} <= set(inventory["options"])
     assert set(module["requirements"]) <= set(inventory["requirements"])
+
+
+@pytest.fixture(scope="module")
+def api_docs(collections_path):
+    return (_doc(collections_path, "module", "partnercenter.secure_app.api"),
+            _doc(collections_path, "module", "partnercenter.secure_app.api_info"))
+
+
+@pytest.mark.parametrize("option", ("api", "path", "partner_token", "customer_tenant_id"))
+def test_api_and_api_info_share_their_request_options(api_docs, option):
+    write, read = api_docs
+    assert write["options"][option] == read["options"][option]
