@@ -7,15 +7,17 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from aiohttp import web
 
 from . import gdap
 from .arm import arm_error
 from .arm import authenticated as arm_authenticated
-from .context import Sandbox, graph_error, json_response, utc_iso
-from .graph import READ_DIRECTORY, authenticated
+from .context import Sandbox, json_response, utc_iso
+from .graph import (READ_DIRECTORY, authenticated, bad_request, body_json, denied, group_object, not_found,
+                    object_body, odata_context, public_view)
 from .ids import hash_secret
 from .odata import apply_filter, page
 
@@ -76,20 +78,6 @@ def allowed(caller, scopes: set[str], roles: set[str]) -> bool:
     return gdap.GLOBAL_ADMINISTRATOR in held or bool(held & roles)
 
 
-def denied(sandbox: Sandbox) -> web.Response:
-    return graph_error(sandbox, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-
-
-def bad_request(sandbox: Sandbox, message: str) -> web.Response:
-    return graph_error(sandbox, 400, "Request_BadRequest", message)
-
-
-def not_found(sandbox: Sandbox, object_id: str) -> web.Response:
-    return graph_error(sandbox, 404, "Request_ResourceNotFound",
-                       f"Resource '{object_id}' does not exist or one of its queried reference-property objects "
-                       "are not present.")
-
-
 def _number(tenant_id: str, salt: str, low: int, high: int) -> int:
     digest = hashlib.sha256(f"{tenant_id}/{salt}".encode()).digest()
     return low + int.from_bytes(digest[:4], "big") % (high - low + 1)
@@ -111,28 +99,12 @@ def sku_views(sandbox: Sandbox, tenant: dict[str, Any]) -> list[dict[str, Any]]:
     return views
 
 
-async def _body(request: web.Request) -> dict[str, Any] | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _public(obj: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in obj.items() if not key.startswith("x_")}
-
-
-def _context(sandbox: Sandbox, entity: str) -> str:
-    return f"{sandbox.urls['graph']}/v1.0/$metadata#{entity}"
-
-
 # licences and MFA registration ----------------------------------------------------------------------
 async def subscribed_skus(request, sandbox: Sandbox, caller):
     if not allowed(caller, LICENCE_SCOPES, READ_LICENCES):
         return denied(sandbox)
     tenant = sandbox.store.tenant(caller.tenant_id)
-    return json_response({"@odata.context": _context(sandbox, "subscribedSkus"), "value": sku_views(sandbox, tenant)})
+    return json_response({"@odata.context": odata_context(sandbox, "subscribedSkus"), "value": sku_views(sandbox, tenant)})
 
 
 async def registration_details(request, sandbox: Sandbox, caller):
@@ -154,7 +126,21 @@ async def registration_details(request, sandbox: Sandbox, caller):
         request, filtered, "reports/authenticationMethods/userRegistrationDetails")
 
 
-# users ----------------------------------------------------------------------------------------------
+# users and groups -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DirectoryKind:
+    """Users and groups are written alike: who may, which fields, the answers; what differs is here."""
+
+    name: str  # the store's kind; Graph's type is microsoft.graph.<name>, its resource <Name>
+    collection: str  # users, groups
+    fields: frozenset[str]
+    required: tuple[str, ...]  # the fields a create must give
+    read_scopes: frozenset[str]
+    write_scopes: frozenset[str]
+    write_roles: frozenset[str]
+    find: Callable[[Sandbox, Any, str], dict[str, Any] | None]
+
+
 def _user(sandbox: Sandbox, caller, key: str) -> dict[str, Any] | None:
     user = sandbox.store.get_object(key, "user", caller.tenant_id)
     if user is None:  # a user is addressed by id or by userPrincipalName
@@ -162,6 +148,76 @@ def _user(sandbox: Sandbox, caller, key: str) -> dict[str, Any] | None:
         user = next((u for u in sandbox.store.objects(caller.tenant_id, "user")
                      if u["userPrincipalName"].lower() == wanted), None)
     return user
+
+
+USERS = DirectoryKind("user", "users", frozenset(USER_FIELDS),
+                      ("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"),
+                      frozenset(READ_DIRECTORY | {"User.Read.All", "User.ReadBasic.All"}),
+                      frozenset(USER_WRITE_SCOPES), frozenset(WRITE_USERS), _user)
+GROUPS = DirectoryKind("group", "groups", frozenset(GROUP_FIELDS),
+                       ("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
+                       frozenset(READ_DIRECTORY), frozenset(GROUP_WRITE_SCOPES), frozenset(WRITE_GROUPS), group_object)
+
+
+def _may_write(sandbox: Sandbox, caller, kind: DirectoryKind) -> web.Response | None:
+    return None if allowed(caller, set(kind.write_scopes), set(kind.write_roles)) else denied(sandbox)
+
+
+def _target(request, sandbox: Sandbox, caller, kind: DirectoryKind, *, write: bool):
+    """The object the path names, or the answer refusing the request (403, then 404)."""
+    refused = _may_write(sandbox, caller, kind) if write else (
+        None if caller.may(set(kind.read_scopes)) else denied(sandbox))
+    if refused is not None:
+        return refused
+    found = kind.find(sandbox, caller, request.match_info["id"])
+    return found if found is not None else not_found(sandbox, request.match_info["id"])
+
+
+async def _write_body(request, sandbox: Sandbox, kind: DirectoryKind, *, creating: bool):
+    """The JSON body of a create or update, or Graph's 400 for one it refuses."""
+    body = await object_body(request, sandbox)
+    if isinstance(body, web.Response):
+        return body
+    unknown = sorted(set(body) - kind.fields)
+    if unknown:
+        return bad_request(sandbox, f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.{kind.name}'.")
+    for field in kind.required if creating else ():
+        if body.get(field) in (None, ""):
+            return bad_request(sandbox, f"Invalid value specified for property '{field}' of resource "
+                                        f"'{kind.name.capitalize()}'.")
+    return body
+
+
+async def _update(request, sandbox: Sandbox, caller, kind: DirectoryKind):
+    """(the object, the body) of an update, or the answer refusing it."""
+    target = _target(request, sandbox, caller, kind, write=True)
+    if isinstance(target, web.Response):
+        return target
+    body = await _write_body(request, sandbox, kind, creating=False)
+    return body if isinstance(body, web.Response) else (target, body)
+
+
+def _created(sandbox: Sandbox, caller, kind: DirectoryKind, obj: dict[str, Any]) -> web.Response:
+    sandbox.store.put_object(kind.name, caller.tenant_id, obj)
+    view = dict(public_view(obj), **{"@odata.context": odata_context(sandbox, f"{kind.collection}/$entity")})
+    return json_response(view, 201, {"Location": f"{sandbox.urls['graph']}/v1.0/{kind.collection}/{obj['id']}"})
+
+
+def _reader(kind: DirectoryKind) -> Callable:
+    async def read(request, sandbox: Sandbox, caller):
+        target = _target(request, sandbox, caller, kind, write=False)
+        return target if isinstance(target, web.Response) else json_response(public_view(target))
+    return read
+
+
+def _deleter(kind: DirectoryKind) -> Callable:
+    async def delete(request, sandbox: Sandbox, caller):
+        target = _target(request, sandbox, caller, kind, write=True)
+        if isinstance(target, web.Response):
+            return target
+        sandbox.store.delete_object(target["id"])
+        return web.Response(status=204)
+    return delete
 
 
 def _upn_problem(sandbox: Sandbox, caller, upn: Any, ignore_id: str | None = None) -> str | None:
@@ -176,17 +232,10 @@ def _upn_problem(sandbox: Sandbox, caller, upn: Any, ignore_id: str | None = Non
 
 
 async def create_user(request, sandbox: Sandbox, caller):
-    if not allowed(caller, USER_WRITE_SCOPES, WRITE_USERS):
-        return denied(sandbox)
-    body = await _body(request)
-    if body is None:
-        return bad_request(sandbox, "The request body is not valid JSON.")
-    unknown = sorted(set(body) - USER_FIELDS)
-    if unknown:
-        return bad_request(sandbox, f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.user'.")
-    for field in ("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"):
-        if body.get(field) in (None, ""):
-            return bad_request(sandbox, f"Invalid value specified for property '{field}' of resource 'User'.")
+    refused = _may_write(sandbox, caller, USERS)  # (an aiohttp answer is falsy: never 'or' it)
+    body = refused if refused is not None else await _write_body(request, sandbox, USERS, creating=True)
+    if isinstance(body, web.Response):
+        return body
     password = (body.get("passwordProfile") or {}).get("password") if isinstance(body["passwordProfile"], dict) else None
     if not password:
         return bad_request(sandbox, "Invalid value specified for property 'passwordProfile' of resource 'User'.")
@@ -199,30 +248,14 @@ async def create_user(request, sandbox: Sandbox, caller):
     user.update(id=str(uuid.uuid4()), createdDateTime=utc_iso(sandbox.now()), x_password_hash=hash_secret(password),
                 x_mfa=False, x_mfa_code="", x_roles=[])
     user.setdefault("mail", None)
-    sandbox.store.put_object("user", caller.tenant_id, user)
-    view = dict(_public(user), **{"@odata.context": _context(sandbox, "users/$entity")})
-    return json_response(view, 201, {"Location": f"{sandbox.urls['graph']}/v1.0/users/{user['id']}"})
-
-
-async def get_user(request, sandbox: Sandbox, caller):
-    if not caller.may(READ_DIRECTORY | {"User.Read.All", "User.ReadBasic.All"}):
-        return denied(sandbox)
-    user = _user(sandbox, caller, request.match_info["id"])
-    return json_response(_public(user)) if user else not_found(sandbox, request.match_info["id"])
+    return _created(sandbox, caller, USERS, user)
 
 
 async def update_user(request, sandbox: Sandbox, caller):
-    if not allowed(caller, USER_WRITE_SCOPES, WRITE_USERS):
-        return denied(sandbox)
-    user = _user(sandbox, caller, request.match_info["id"])
-    if user is None:
-        return not_found(sandbox, request.match_info["id"])
-    body = await _body(request)
-    if body is None:
-        return bad_request(sandbox, "The request body is not valid JSON.")
-    unknown = sorted(set(body) - USER_FIELDS)
-    if unknown:
-        return bad_request(sandbox, f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.user'.")
+    update = await _update(request, sandbox, caller, USERS)
+    if isinstance(update, web.Response):
+        return update
+    user, body = update
     if "userPrincipalName" in body:
         problem = _upn_problem(sandbox, caller, body["userPrincipalName"], ignore_id=user["id"])
         if problem:
@@ -235,71 +268,23 @@ async def update_user(request, sandbox: Sandbox, caller):
     return web.Response(status=204)
 
 
-async def delete_user(request, sandbox: Sandbox, caller):
-    if not allowed(caller, USER_WRITE_SCOPES, WRITE_USERS):
-        return denied(sandbox)
-    user = _user(sandbox, caller, request.match_info["id"])
-    if user is None:
-        return not_found(sandbox, request.match_info["id"])
-    sandbox.store.delete_object(user["id"])
-    return web.Response(status=204)
-
-
-# groups ---------------------------------------------------------------------------------------------
 async def create_group(request, sandbox: Sandbox, caller):
-    if not allowed(caller, GROUP_WRITE_SCOPES, WRITE_GROUPS):
-        return denied(sandbox)
-    body = await _body(request)
-    if body is None:
-        return bad_request(sandbox, "The request body is not valid JSON.")
-    unknown = sorted(set(body) - GROUP_FIELDS)
-    if unknown:
-        return bad_request(sandbox, f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.group'.")
-    for field in ("displayName", "mailEnabled", "mailNickname", "securityEnabled"):
-        if body.get(field) in (None, ""):
-            return bad_request(sandbox, f"Invalid value specified for property '{field}' of resource 'Group'.")
+    refused = _may_write(sandbox, caller, GROUPS)
+    body = refused if refused is not None else await _write_body(request, sandbox, GROUPS, creating=True)
+    if isinstance(body, web.Response):
+        return body
     group = dict(body, id=str(uuid.uuid4()), createdDateTime=utc_iso(sandbox.now()))
     group.setdefault("groupTypes", [])
-    sandbox.store.put_object("group", caller.tenant_id, group)
-    view = dict(group, **{"@odata.context": _context(sandbox, "groups/$entity")})
-    return json_response(view, 201, {"Location": f"{sandbox.urls['graph']}/v1.0/groups/{group['id']}"})
-
-
-def _group(sandbox: Sandbox, caller, group_id: str) -> dict[str, Any] | None:
-    return sandbox.store.get_object(group_id, "group", caller.tenant_id)
-
-
-async def get_group(request, sandbox: Sandbox, caller):
-    if not caller.may(READ_DIRECTORY):
-        return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
-    return json_response(_public(group)) if group else not_found(sandbox, request.match_info["id"])
+    return _created(sandbox, caller, GROUPS, group)
 
 
 async def update_group(request, sandbox: Sandbox, caller):
-    if not allowed(caller, GROUP_WRITE_SCOPES, WRITE_GROUPS):
-        return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
-    if group is None:
-        return not_found(sandbox, request.match_info["id"])
-    body = await _body(request)
-    if body is None:
-        return bad_request(sandbox, "The request body is not valid JSON.")
-    unknown = sorted(set(body) - GROUP_FIELDS)
-    if unknown:
-        return bad_request(sandbox, f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.group'.")
+    update = await _update(request, sandbox, caller, GROUPS)
+    if isinstance(update, web.Response):
+        return update
+    group, body = update
     group.update(body)
     sandbox.store.put_object("group", caller.tenant_id, group)
-    return web.Response(status=204)
-
-
-async def delete_group(request, sandbox: Sandbox, caller):
-    if not allowed(caller, GROUP_WRITE_SCOPES, WRITE_GROUPS):
-        return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
-    if group is None:
-        return not_found(sandbox, request.match_info["id"])
-    sandbox.store.delete_object(group["id"])
     return web.Response(status=204)
 
 
@@ -308,13 +293,13 @@ def graph_routes() -> list[web.RouteDef]:
         web.get("/v1.0/subscribedSkus", authenticated(subscribed_skus)),
         web.get("/v1.0/reports/authenticationMethods/userRegistrationDetails", authenticated(registration_details)),
         web.post("/v1.0/users", authenticated(create_user)),
-        web.get("/v1.0/users/{id}", authenticated(get_user)),
+        web.get("/v1.0/users/{id}", authenticated(_reader(USERS))),
         web.patch("/v1.0/users/{id}", authenticated(update_user)),
-        web.delete("/v1.0/users/{id}", authenticated(delete_user)),
+        web.delete("/v1.0/users/{id}", authenticated(_deleter(USERS))),
         web.post("/v1.0/groups", authenticated(create_group)),
-        web.get("/v1.0/groups/{id}", authenticated(get_group)),
+        web.get("/v1.0/groups/{id}", authenticated(_reader(GROUPS))),
         web.patch("/v1.0/groups/{id}", authenticated(update_group)),
-        web.delete("/v1.0/groups/{id}", authenticated(delete_group)),
+        web.delete("/v1.0/groups/{id}", authenticated(_deleter(GROUPS))),
     ]
 
 
@@ -331,8 +316,12 @@ def _resource_group_id(subscription_id: str, name: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{name}"
 
 
-def _missing_subscription(subscription_id: str) -> web.Response:
-    return arm_error(404, "SubscriptionNotFound", f"The subscription '{subscription_id}' could not be found.")
+def _named(request, sandbox: Sandbox, claims: dict[str, Any]):
+    """(subscription id, resource group name) of the path, or the 404 of a subscription the tenant has not."""
+    subscription_id, name = request.match_info["subscription"], request.match_info["name"]
+    if _subscription(sandbox, claims, subscription_id) is None:
+        return arm_error(404, "SubscriptionNotFound", f"The subscription '{subscription_id}' could not be found.")
+    return subscription_id, name
 
 
 def _stored_group(sandbox: Sandbox, claims: dict[str, Any], subscription_id: str, name: str):
@@ -343,14 +332,15 @@ def _stored_group(sandbox: Sandbox, claims: dict[str, Any], subscription_id: str
 
 @arm_authenticated
 async def put_resource_group(request, sandbox: Sandbox, claims):
-    subscription_id, name = request.match_info["subscription"], request.match_info["name"]
-    if _subscription(sandbox, claims, subscription_id) is None:
-        return _missing_subscription(subscription_id)
+    named = _named(request, sandbox, claims)
+    if isinstance(named, web.Response):
+        return named
+    subscription_id, name = named
     if not RESOURCE_GROUP_NAME.match(name) or name.endswith("."):
         return arm_error(400, "InvalidResourceGroup", f"The provided resource group name '{name}' has these invalid "
                                                       "characters: the name may hold letters, digits, '-', '_', '.', "
                                                       "'(' and ')' and must not end with a period.")
-    body = await _body(request)
+    body = await body_json(request)
     if body is None or not isinstance(body.get("location"), str) or not body["location"]:
         return arm_error(400, "LocationRequired", "The location property is required for this definition.")
     existing = _stored_group(sandbox, claims, subscription_id, name)
@@ -368,20 +358,22 @@ async def put_resource_group(request, sandbox: Sandbox, claims):
 
 @arm_authenticated
 async def get_resource_group(request, sandbox: Sandbox, claims):
-    subscription_id, name = request.match_info["subscription"], request.match_info["name"]
-    if _subscription(sandbox, claims, subscription_id) is None:
-        return _missing_subscription(subscription_id)
+    named = _named(request, sandbox, claims)
+    if isinstance(named, web.Response):
+        return named
+    subscription_id, name = named
     stored = _stored_group(sandbox, claims, subscription_id, name)
     if stored is None:
         return arm_error(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
-    return json_response(dict(_public(stored), id=stored["x_id"]))
+    return json_response(dict(public_view(stored), id=stored["x_id"]))
 
 
 @arm_authenticated
 async def delete_resource_group(request, sandbox: Sandbox, claims):
-    subscription_id, name = request.match_info["subscription"], request.match_info["name"]
-    if _subscription(sandbox, claims, subscription_id) is None:
-        return _missing_subscription(subscription_id)
+    named = _named(request, sandbox, claims)
+    if isinstance(named, web.Response):
+        return named
+    subscription_id, name = named
     stored = _stored_group(sandbox, claims, subscription_id, name)
     if stored is None:
         return web.Response(status=204)  # deleting what is not there: 204 No Content

@@ -29,8 +29,14 @@ SIGN_IN_AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalM
                      "PersonalMicrosoftAccount"}
 
 
-def _public(obj: dict[str, Any]) -> dict[str, Any]:
+def public_view(obj: dict[str, Any]) -> dict[str, Any]:
+    """A stored directory object as Graph shows it: without the sandbox's own x_ fields."""
     return {k: v for k, v in obj.items() if not k.startswith("x_")}
+
+
+def odata_context(sandbox: Sandbox, entity: str) -> str:
+    """The @odata.context of an answer about entity (users/$entity, microsoft.graph.keyCredential, ...)."""
+    return f"{sandbox.urls['graph']}/v1.0/$metadata#{entity}"
 
 
 def denied(sandbox: Sandbox) -> web.Response:
@@ -102,13 +108,19 @@ async def body_json(request: web.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+async def object_body(request: web.Request, sandbox: Sandbox) -> dict[str, Any] | web.Response:
+    """The JSON object a write sends, or Graph's 400 for a body that is none."""
+    body = await body_json(request)
+    return body if body is not None else bad_request(sandbox, "The request body is not valid JSON.")
+
+
 def password_view(row) -> dict[str, Any]:
     return {"customKeyIdentifier": None, "displayName": row["display_name"], "endDateTime": utc_iso(row["end"]),
             "hint": row["hint"], "keyId": row["key_id"], "secretText": None, "startDateTime": utc_iso(row["start"])}
 
 
 def application_view(sandbox: Sandbox, app: dict[str, Any], with_keys: bool = False) -> dict[str, Any]:
-    view = _public(app)
+    view = public_view(app)
     view["passwordCredentials"] = [password_view(r) for r in sandbox.store.all(
         "SELECT * FROM passwords WHERE app_object_id=? ORDER BY start", (app["id"],))]
     view["keyCredentials"] = credentials.key_credentials_view(app, with_key=with_keys)
@@ -193,9 +205,9 @@ async def update_application(request, sandbox: Sandbox, caller: Caller):
     app = _own_application(sandbox, caller, request.match_info["id"])
     if app is None:
         return not_found(sandbox, request.match_info["id"])
-    body = await body_json(request)
-    if body is None:
-        return bad_request(sandbox, "The request body is not valid JSON.")
+    body = await object_body(request, sandbox)
+    if isinstance(body, web.Response):
+        return body
     unknown = set(body) - APPLICATION_FIELDS
     if unknown:
         return bad_request(sandbox, f"Property '{sorted(unknown)[0]}' does not exist on type "
@@ -279,7 +291,7 @@ def _tenant_principals(sandbox: Sandbox, tenant_id: str) -> list[dict[str, Any]]
 async def list_service_principals(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(READ_DIRECTORY):
         return denied(sandbox)
-    items = [_public(sp) for sp in _tenant_principals(sandbox, caller.tenant_id)]
+    items = [public_view(sp) for sp in _tenant_principals(sandbox, caller.tenant_id)]
     filtered = apply_filter(request, items)
     return filtered if isinstance(filtered, web.Response) else page(request, filtered, "servicePrincipals")
 
@@ -312,7 +324,7 @@ async def get_service_principal(request, sandbox: Sandbox, caller: Caller):
     object_id = request.match_info["id"]
     for sp in _tenant_principals(sandbox, caller.tenant_id):
         if sp["id"] == object_id:
-            return json_response(_public(sp))
+            return json_response(public_view(sp))
     return not_found(sandbox, object_id)
 
 
@@ -332,12 +344,12 @@ async def delete_service_principal(request, sandbox: Sandbox, caller: Caller):
 async def list_groups(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(READ_DIRECTORY):
         return denied(sandbox)
-    items = [_public(g) for g in sandbox.store.objects(caller.tenant_id, "group")]
+    items = [public_view(g) for g in sandbox.store.objects(caller.tenant_id, "group")]
     filtered = apply_filter(request, items)
     return filtered if isinstance(filtered, web.Response) else page(request, filtered, "groups")
 
 
-def _group(sandbox: Sandbox, caller: Caller, group_id: str):
+def group_object(sandbox: Sandbox, caller: Caller, group_id: str):
     return sandbox.store.get_object(group_id, "group", caller.tenant_id)
 
 
@@ -345,13 +357,13 @@ def _group(sandbox: Sandbox, caller: Caller, group_id: str):
 async def list_members(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(READ_DIRECTORY):
         return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
+    group = group_object(sandbox, caller, request.match_info["id"])
     if group is None:
         return not_found(sandbox, request.match_info["id"])
     members = []
     for row in sandbox.store.all("SELECT d.kind, d.data FROM members m JOIN directory d ON d.id=m.member_id"
                                  " WHERE m.group_id=? ORDER BY m.rowid", (group["id"],)):
-        member = _public(json.loads(row["data"]))
+        member = public_view(json.loads(row["data"]))
         member["@odata.type"] = f"#microsoft.graph.{row['kind']}"
         members.append(member)
     return page(request, members, "directoryObjects")
@@ -361,7 +373,7 @@ async def list_members(request, sandbox: Sandbox, caller: Caller):
 async def add_member(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(WRITE_GROUPS, admin=True):
         return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
+    group = group_object(sandbox, caller, request.match_info["id"])
     if group is None:
         return not_found(sandbox, request.match_info["id"])
     body = await body_json(request) or {}
@@ -381,7 +393,7 @@ async def add_member(request, sandbox: Sandbox, caller: Caller):
 async def remove_member(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(WRITE_GROUPS, admin=True):
         return denied(sandbox)
-    group = _group(sandbox, caller, request.match_info["id"])
+    group = group_object(sandbox, caller, request.match_info["id"])
     if group is None:
         return not_found(sandbox, request.match_info["id"])
     removed = sandbox.store.execute("DELETE FROM members WHERE group_id=? AND member_id=?",
@@ -415,7 +427,7 @@ async def domains(request, sandbox: Sandbox, caller: Caller):
 async def list_users(request, sandbox: Sandbox, caller: Caller):
     if not caller.may(READ_DIRECTORY | {"User.Read.All", "User.ReadBasic.All"}):
         return denied(sandbox)
-    items = [_public(u) for u in sandbox.store.objects(caller.tenant_id, "user")]
+    items = [public_view(u) for u in sandbox.store.objects(caller.tenant_id, "user")]
     filtered = apply_filter(request, items)
     return filtered if isinstance(filtered, web.Response) else page(request, filtered, "users")
 
@@ -430,7 +442,7 @@ async def my_groups(request, sandbox: Sandbox, caller: Caller):
     rows = sandbox.store.all(
         "SELECT d.data FROM members m JOIN directory d ON d.id=m.group_id WHERE m.member_id=? AND d.kind='group'"
         " AND d.tenant_id=? ORDER BY d.rowid", (caller.user["id"], caller.tenant_id))
-    items = [dict(_public(json.loads(r[0])), **{"@odata.type": "#microsoft.graph.group"}) for r in rows]
+    items = [dict(public_view(json.loads(r[0])), **{"@odata.type": "#microsoft.graph.group"}) for r in rows]
     return page(request, items, "directoryObjects")
 
 
@@ -438,7 +450,7 @@ async def my_groups(request, sandbox: Sandbox, caller: Caller):
 async def me(request, sandbox: Sandbox, caller: Caller):
     if caller.user is None:
         return bad_request(sandbox, "/me request is only valid with delegated authentication flow.")
-    return json_response(_public(caller.user))
+    return json_response(public_view(caller.user))
 
 
 def routes() -> list[web.RouteDef]:

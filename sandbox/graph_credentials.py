@@ -7,24 +7,41 @@ from aiohttp import web
 from . import credentials
 from .context import Sandbox, graph_error, json_response
 from .credentials import CredentialError
-from .graph import WRITE_APPLICATIONS, READ_DIRECTORY, Caller, authenticated, body_json, denied, not_found
+from .graph import (WRITE_APPLICATIONS, READ_DIRECTORY, Caller, authenticated, body_json, denied, not_found,
+                    object_body, odata_context)
 
 
 def refusal(sandbox: Sandbox, error: CredentialError) -> web.Response:
     return graph_error(sandbox, error.status, error.error, error.message)
 
 
-def _application(sandbox: Sandbox, caller: Caller, request: web.Request):
-    return sandbox.store.get_object(request.match_info["id"], "application", caller.tenant_id)
+def _application(request, sandbox: Sandbox, caller: Caller, *, write: bool):
+    """The application the path names, or the answer refusing the request (403, then 404)."""
+    if not (caller.may(WRITE_APPLICATIONS, admin=True) if write else caller.may(READ_DIRECTORY)):
+        return denied(sandbox)
+    app = sandbox.store.get_object(request.match_info["id"], "application", caller.tenant_id)
+    return app if app is not None else not_found(sandbox, request.match_info["id"])
+
+
+def _federated(request, sandbox: Sandbox, caller: Caller, *, write: bool):
+    """(application, federated credential) the path names, or the answer refusing the request."""
+    app = _application(request, sandbox, caller, write=write)
+    if isinstance(app, web.Response):
+        return app
+    found = next((c for c in credentials.federated_credentials(sandbox.store, app)
+                  if c["id"] == request.match_info["fic"]), None)
+    return (app, found) if found is not None else not_found(sandbox, request.match_info["fic"])
+
+
+def _collection_context(sandbox: Sandbox, app, entity: str = "") -> str:
+    return odata_context(sandbox, f"applications('{app['id']}')/federatedIdentityCredentials{entity}")
 
 
 @authenticated
 async def add_key(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(WRITE_APPLICATIONS, admin=True):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    if app is None:
-        return not_found(sandbox, request.match_info["id"])
+    app = _application(request, sandbox, caller, write=True)
+    if isinstance(app, web.Response):
+        return app
     body = await body_json(request) or {}
     try:
         credentials.check_proof(app, body.get("proof"), sandbox.now())
@@ -34,16 +51,14 @@ async def add_key(request, sandbox: Sandbox, caller: Caller):
     app["keyCredentials"] = list(app.get("keyCredentials") or []) + [added]
     sandbox.store.put_object("application", caller.tenant_id, app)
     return json_response(dict(added, key=None, **{
-        "@odata.context": f"{sandbox.urls['graph']}/v1.0/$metadata#microsoft.graph.keyCredential"}))
+        "@odata.context": odata_context(sandbox, "microsoft.graph.keyCredential")}))
 
 
 @authenticated
 async def remove_key(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(WRITE_APPLICATIONS, admin=True):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    if app is None:
-        return not_found(sandbox, request.match_info["id"])
+    app = _application(request, sandbox, caller, write=True)
+    if isinstance(app, web.Response):
+        return app
     body = await body_json(request) or {}
     try:
         credentials.check_proof(app, body.get("proof"), sandbox.now())
@@ -61,26 +76,21 @@ async def remove_key(request, sandbox: Sandbox, caller: Caller):
 
 @authenticated
 async def list_federated(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(READ_DIRECTORY):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    if app is None:
-        return not_found(sandbox, request.match_info["id"])
+    app = _application(request, sandbox, caller, write=False)
+    if isinstance(app, web.Response):
+        return app
     items = [credentials.federated_view(c) for c in credentials.federated_credentials(sandbox.store, app)]
-    return json_response({"@odata.context": f"{sandbox.urls['graph']}/v1.0/$metadata#applications('{app['id']}')"
-                                            "/federatedIdentityCredentials", "value": items})
+    return json_response({"@odata.context": _collection_context(sandbox, app), "value": items})
 
 
 @authenticated
 async def create_federated(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(WRITE_APPLICATIONS, admin=True):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    if app is None:
-        return not_found(sandbox, request.match_info["id"])
-    body = await body_json(request)
-    if body is None:
-        return graph_error(sandbox, 400, "Request_BadRequest", "The request body is not valid JSON.")
+    app = _application(request, sandbox, caller, write=True)
+    if isinstance(app, web.Response):
+        return app
+    body = await object_body(request, sandbox)
+    if isinstance(body, web.Response):
+        return body
     try:
         created = credentials.new_federated_credential(app, body,
                                                        credentials.federated_credentials(sandbox.store, app))
@@ -88,37 +98,25 @@ async def create_federated(request, sandbox: Sandbox, caller: Caller):
         return refusal(sandbox, error)
     sandbox.store.put_object(credentials.FEDERATED_KIND, caller.tenant_id, created)
     view = credentials.federated_view(created)
-    view["@odata.context"] = (f"{sandbox.urls['graph']}/v1.0/$metadata#applications('{app['id']}')"
-                              "/federatedIdentityCredentials/$entity")
+    view["@odata.context"] = _collection_context(sandbox, app, "/$entity")
     return json_response(view, 201)
-
-
-def _federated(sandbox: Sandbox, app, credential_id: str):
-    return next((c for c in credentials.federated_credentials(sandbox.store, app) if c["id"] == credential_id), None)
 
 
 @authenticated
 async def get_federated(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(READ_DIRECTORY):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    found = _federated(sandbox, app, request.match_info["fic"]) if app else None
-    if found is None:
-        return not_found(sandbox, request.match_info["fic"] if app else request.match_info["id"])
-    return json_response(credentials.federated_view(found))
+    target = _federated(request, sandbox, caller, write=False)
+    return target if isinstance(target, web.Response) else json_response(credentials.federated_view(target[1]))
 
 
 @authenticated
 async def update_federated(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(WRITE_APPLICATIONS, admin=True):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    found = _federated(sandbox, app, request.match_info["fic"]) if app else None
-    if found is None:
-        return not_found(sandbox, request.match_info["fic"] if app else request.match_info["id"])
-    body = await body_json(request)
-    if body is None:
-        return graph_error(sandbox, 400, "Request_BadRequest", "The request body is not valid JSON.")
+    target = _federated(request, sandbox, caller, write=True)
+    if isinstance(target, web.Response):
+        return target
+    found = target[1]
+    body = await object_body(request, sandbox)
+    if isinstance(body, web.Response):
+        return body
     if "name" in body and body["name"] != found["name"]:
         return graph_error(sandbox, 400, "Request_BadRequest",
                            "Property 'name' of a federated identity credential cannot be changed.")
@@ -134,13 +132,10 @@ async def update_federated(request, sandbox: Sandbox, caller: Caller):
 
 @authenticated
 async def delete_federated(request, sandbox: Sandbox, caller: Caller):
-    if not caller.may(WRITE_APPLICATIONS, admin=True):
-        return denied(sandbox)
-    app = _application(sandbox, caller, request)
-    found = _federated(sandbox, app, request.match_info["fic"]) if app else None
-    if found is None:
-        return not_found(sandbox, request.match_info["fic"] if app else request.match_info["id"])
-    sandbox.store.delete_object(found["id"])
+    target = _federated(request, sandbox, caller, write=True)
+    if isinstance(target, web.Response):
+        return target
+    sandbox.store.delete_object(target[1]["id"])
     return web.Response(status=204)
 
 

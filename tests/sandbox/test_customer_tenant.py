@@ -123,3 +123,33 @@ def test_resource_group_put_is_idempotent_and_delete_is_accepted(ep, customer_to
     other = session.put(url.replace(customer["subscription_id"], tenant_of(ep, "gdap_consented")["subscription_id"]),
                         params=version, json={"location": "westeurope"})
     assert other.status_code == 404 and other.json()["error"]["code"] == "SubscriptionNotFound"
+
+
+@pytest.mark.parametrize("collection, kind, bodies", [
+    ("users", "user", {"required": {"displayName": "x"}}),
+    ("groups", "group", {"required": {"displayName": "x"}}),
+])
+def test_users_and_groups_refuse_alike(ep, customer_token, collection, kind, bodies):
+    """Every write of a user or a group is refused as Graph does: no permission (403), an object
+    that does not exist (404), a body that is not JSON, a property the type has not, a missing
+    required property (400), in the same order of checks for both."""
+    missing = "00000000-0000-0000-0000-00000000beef"
+    allowed_writer = graph_session(ep, customer_token("dap"))
+    reader = graph_session(ep, customer_token("gdap_consented"))
+    assert reader.post(f"/{collection}", json=bodies["required"]).status_code == 403
+    for method in ("patch", "delete"):
+        refused = getattr(reader, method)(f"/{collection}/{missing}", json={})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "Authorization_RequestDenied"
+        gone = getattr(allowed_writer, method)(f"/{collection}/{missing}", json={})
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "Request_ResourceNotFound"
+        assert f"Resource '{missing}' does not exist" in gone.json()["error"]["message"]
+    assert allowed_writer.get(f"/{collection}/{missing}").status_code == 404
+    for answer, message in (
+            (allowed_writer.post(f"/{collection}", data="not json", headers={"Content-Type": "application/json"}),
+             "The request body is not valid JSON."),
+            (allowed_writer.post(f"/{collection}", json={"noSuchProperty": 1}),
+             f"Property 'noSuchProperty' does not exist on type 'microsoft.graph.{kind}'."),
+            (allowed_writer.post(f"/{collection}", json=bodies["required"]),
+             f"of resource '{kind.capitalize()}'.")):
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "Request_BadRequest", answer.text
+        assert answer.json()["error"]["message"].endswith(message), answer.json()
