@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import role_variables
+
 SUBJECT = "0b3e9d5c-5d0f-4a8f-9b52-2a1e3c7d9f10"
 # Graph refuses the step (403 is not retried, so the fault is the step's answer).
 REFUSED = {"service": "graph", "status": 403, "count": 1}
@@ -116,3 +118,25 @@ def test_a_failed_read_after_the_new_secret_still_returns_it(run_playbook, api, 
     report = run.task("Report")["msg"]
     assert report["changed"] is True
     assert [p["keyId"] for p in app_named(api, variables["app_name"])["passwords"]] == [report["secret_key_id"]]
+
+
+def test_onboarding_failing_after_the_app_is_made_is_finished_by_the_next_run(run_playbook, api, ep, auto_approve):
+    """The onboard role's steps are tasks of their own: the vault refusing the new client secret
+    leaves the app registration task's changed in place, and the next run makes a secret the vault
+    holds and removes the one it never stored."""
+    variables = role_variables(ep, "halfway")
+    api.call("PUT", "/faults", [{"service": "vault", "method": "PUT", "path": "/secrets/halfway-client-secret$",
+                                 "status": 403, "count": 1}])
+    try:
+        half = run_playbook("playbooks/onboard.yml", variables)
+    finally:
+        api.call("DELETE", "/faults")
+    assert not half.ok and half.task("Create or update the SAM app registration")["changed"] is True
+    assert half.failed_task() is half.task("Store the new client secret in Key Vault")
+    [orphan] = app_named(api, "SAM halfway")["passwords"]
+    second = run_playbook("playbooks/onboard.yml", variables)
+    assert second.ok, second
+    [kept] = app_named(api, "SAM halfway")["passwords"]
+    assert kept["keyId"] != orphan["keyId"]
+    [stored] = [s for s in api.state()["secrets"] if s["name"] == "halfway-client-secret"]
+    assert stored["tags"]["key_id"] == kept["keyId"]
