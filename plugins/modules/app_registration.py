@@ -25,6 +25,9 @@ description:
   - A result that holds a new secret is hidden from output by the collection itself; a failure stays visible,
     as its message never holds a secret. A task-level C(no_log) would hide that message too.
   - Options left unset keep what an existing app has; a new app gets the Secure Application Model defaults.
+  - A task that fails after a write went through (the app created, then its service principal or credential refused)
+    still says C(changed), returns RV(app) as it now is (its app id and object id) with the diff, and its message
+    names what was done first; running the task again finishes what is missing.
   - O(credential_kind) chooses how the app authenticates. V(secret) manages client secrets as above. V(certificate)
     manages certificates instead - a key pair is made where the task runs (or O(certificate) is used) and its
     public certificate is added to the app's key credentials; the first one by an update of the application,
@@ -238,7 +241,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 app:
-  description: The app registration after the task (null when absent, or when check mode would create it).
+  description:
+    - The app registration after the task (null when absent, or when check mode would create it).
+    - In a task that failed after the app was created or changed, the app as it is then.
   returned: always
   type: dict
   contains:
