@@ -20,6 +20,7 @@ from sandbox import catalog  # noqa: E402
 from sandbox.testing import SandboxProcess, TestApi  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(ROOT / "tests"))  # ca_bundles, also when only integration tests are collected
 from integration_helpers import vault_client  # noqa: E402
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
