@@ -129,7 +129,9 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_verdict import (
-    AWAITING_APPROVAL, ENDED_STATUSES, USABLE_STATUSES, approval_sentence, assess, awaiting_link)
+    ENDED_STATUSES, USABLE_STATUSES, approval_sentence, assess, awaiting_link, relationship_label)
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_status import (
+    ASSIGNMENT_ACTIVE, ASSIGNMENT_PENDING, LIVE as LIVE_STATUSES)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_roles import CONSENT_ROLE_IDS
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._times import parse_time
 
@@ -139,17 +141,14 @@ CHANGES = ("relationship_requested", "relationship_renewed", "group_assigned", "
 FIX_CHANGES = {"requested": "relationship_requested", "renewed": "relationship_renewed", "assigned": "group_assigned"}
 # What the role's fix path can do for a customer that is not reachable, in the order it does it.
 FIXES = ("request", "renew", "assign", "consent")
-ENDED_LABELS = frozenset(f"GDAP {status}" for status in ENDED_STATUSES)
-
-
-# Active, or on its way there: a relationship only created (not locked for approval) is not, since
-# no customer has been asked yet (the request locks it).
-LIVE_STATUSES = frozenset(USABLE_STATUSES) | {AWAITING_APPROVAL, "approved", "activating"}
+ENDED_LABELS = frozenset(relationship_label(status) for status in ENDED_STATUSES)
+# LIVE_STATUSES: active, or on its way there; a relationship only created (not locked for approval)
+# is not, since no customer has been asked yet (the request locks it).
 
 
 def _covers_me(relationship: dict[str, Any]) -> bool:
     """An assignment of a group the service account is in, active or on its way (pending)."""
-    return any(a.get("includes_me") and a.get("status") in ("active", "pending")
+    return any(a.get("includes_me") and a.get("status") in (ASSIGNMENT_ACTIVE, ASSIGNMENT_PENDING)
                for a in relationship.get("access_assignments") or [])
 
 

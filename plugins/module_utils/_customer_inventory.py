@@ -45,8 +45,7 @@ def gdap_situation(relationships: list[dict[str, Any]], delegated_access: bool, 
     status = chosen.get("status") or "unknown"
     days_left = math.ceil((end - now).total_seconds() / 86400) if end else None
     if status in USABLE_STATUSES:
-        name = "gdap_expiring" if status == "expiring" or (days_left is not None and days_left < expiring_days) \
-            else "gdap_active"
+        name = "gdap_expiring" if days_left is not None and days_left < expiring_days else "gdap_active"
     elif status in ENDED_STATUSES:
         name = "gdap_ended"
     else:

@@ -17,6 +17,7 @@ from ._errors import SecureAppError
 from ._fanout import customer_entry, fan_out, raise_for_failed_customers
 from ._gdap_relationships import Relationships
 from ._gdap_roles import GLOBAL_ADMINISTRATOR, ROLE_NAMES, role_name
+from ._gdap_status import ENDED
 from ._http import StatusHint, StatusHints
 
 RELATIONSHIPS = "/tenantRelationships/delegatedAdminRelationships"
@@ -24,8 +25,6 @@ RELATIONSHIPS = "/tenantRelationships/delegatedAdminRelationships"
 MAX_NAME_LENGTH = 50
 MIN_DAYS, MAX_DAYS = 1, 730  # P1D to P2Y
 AUTO_EXTEND_DURATIONS = ("PT0S", "P180D")
-# Statuses after which the relationship gives no access and is not coming back.
-ENDED = frozenset({"expired", "expiring", "terminated", "terminating", "terminationRequested"})
 # Where a customer approves: Microsoft 365 admin center; a custom cloud (the sandbox) serves the
 # page on its login host.
 ADMIN_CENTER = "https://admin.microsoft.com"

@@ -14,14 +14,8 @@ import math
 from typing import Any
 
 from ._gdap_roles import CONSENT_ROLE_IDS
+from ._gdap_status import ASSIGNMENT_ACTIVE, AWAITING_APPROVAL, ENDED as ENDED_STATUSES, USABLE as USABLE_STATUSES
 from ._times import parse_time
-
-# 'expiring' is still active: the relationship ends soon.
-USABLE_STATUSES = ("active", "expiring")
-# Statuses of a relationship that gives no access any more (the others wait for the customer).
-ENDED_STATUSES = ("expired", "terminated", "terminating", "terminationRequested")
-# Locked for approval: only the customer's Global Administrator can move it on, at the invitation link.
-AWAITING_APPROVAL = "approvalPending"
 
 
 def deciding_relationship(relationships: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -37,7 +31,7 @@ def deciding_relationship(relationships: list[dict[str, Any]]) -> dict[str, Any]
 
 def covering_assignments(relationship: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in relationship.get("access_assignments") or []
-            if a.get("status") == "active" and a.get("includes_me")]
+            if a.get("status") == ASSIGNMENT_ACTIVE and a.get("includes_me")]
 
 
 def awaiting_link(relationships: list[dict[str, Any]]) -> tuple[str | None, str | None]:
@@ -52,6 +46,12 @@ def approval_sentence(name: str, link: str | None) -> str:
     where = f"the invitation link {link}" if link else "the invitation link (Partner Center shows it)"
     return (f"{name} awaits the customer's approval: its Global Administrator opens {where}; once it is active, "
             "run again with customer_access_fix=true to assign the group and consent.")
+
+
+def relationship_label(status: str) -> str:
+    """The report's relationship column for a relationship that gives no access; Graph's 'expiring'
+    (past its end date) is told apart from the report's 'GDAP expiring' (active, ending soon)."""
+    return "GDAP expiring (past its end)" if status == "expiring" else f"GDAP {status}"
 
 
 def _names(roles: list[str]) -> str:
@@ -103,7 +103,7 @@ def _assess(customer: dict[str, Any], relationships: list[dict[str, Any]], *, co
     pending_name, pending_link = awaiting_link(relationships)
     row["invitation_link"] = pending_link
     if status not in USABLE_STATUSES:
-        row["relationship"] = f"GDAP {status}"
+        row["relationship"] = relationship_label(status)
         if status == AWAITING_APPROVAL:
             row["status"] = "awaiting_approval"
             row["sentence"] = approval_sentence(name, pending_link)

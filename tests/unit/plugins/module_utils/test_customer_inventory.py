@@ -17,7 +17,7 @@ READERS = {"id": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "name": "Directory Read
 HELPDESK = {"id": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "name": "Helpdesk Administrator"}
 # Every status of Graph's delegatedAdminRelationship and the situation it gives.
 STATUS_SITUATION = {
-    "active": "gdap_active", "expiring": "gdap_expiring",
+    "active": "gdap_active", "expiring": "gdap_ended",
     "activating": "gdap_pending", "approvalPending": "gdap_pending", "approved": "gdap_pending",
     "created": "gdap_pending",
     "expired": "gdap_ended", "terminated": "gdap_ended", "terminating": "gdap_ended",

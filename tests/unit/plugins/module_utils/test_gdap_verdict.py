@@ -237,9 +237,10 @@ def test_apply_consent_error_is_per_customer():
 
 
 # Every value of each decision table ---------------------------------------------------------------
-# Graph's delegatedAdminRelationshipStatus, each with what the verdict must make of it.
+# Graph's delegatedAdminRelationshipStatus, each with what the verdict must make of it. 'expiring'
+# is past its end date while its access is removed (Graph's reference), so it is ended.
 RELATIONSHIP_STATUSES = {
-    "active": "usable", "expiring": "usable",
+    "active": "usable", "expiring": "ended",
     "expired": "ended", "terminated": "ended", "terminating": "ended", "terminationRequested": "ended",
     "activating": "not_yet", "approvalPending": "awaiting", "approved": "not_yet", "created": "not_yet",
     "unknownFutureValue": "not_yet",
@@ -259,7 +260,8 @@ def test_every_relationship_status(status):
         assert (row["status"], row["relationship"], row["sentence"]) == ("reachable", "GDAP active", "")
         assert row["covered"] is True and row["can_consent"] is True
         return
-    assert (row["relationship"], row["covered"]) == (f"GDAP {status}", False)
+    label = "GDAP expiring (past its end)" if status == "expiring" else f"GDAP {status}"
+    assert (row["relationship"], row["covered"]) == (label, False)
     if kind == "awaiting":
         assert row["status"] == "awaiting_approval"  # the row's own status, tested in the filter's tests
         return
