@@ -226,6 +226,10 @@ def _fixes_by_customer(fixes: dict[str, Any] | None, tenant_of: dict[str, str]) 
         for entry in entries or []:
             if not isinstance(entry, dict):
                 continue
+            if isinstance(entry.get("item"), dict):  # one result of a looped task: its item says what it was for
+                # (failed_when: false keeps the play going; a module's success has no msg)
+                failed = entry.get("failed") or (entry.get("failed_when_result") is False and entry.get("msg"))
+                entry = dict(entry["item"], changed=entry.get("changed"), error=entry.get("msg") if failed else None)
             tenant = entry.get("tenant_id") or tenant_of.get(str(entry.get("relationship_id", "")).lower())
             if not tenant:
                 continue

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import ROOT
 from test_browser_consent import CHROMIUM
-from test_gdap_relationship import RELATIONSHIPS, ROLES, active, gdap, relationships, world  # noqa: F401  (world: the fixture)
+# world is the fixture the tests take by name
+from test_gdap_relationship import RELATIONSHIPS, ROLES, active, gdap, relationships, world  # noqa: F401  # pylint: disable=unused-import
 
 SCREENSHOTS = ROOT / "tests" / "output" / "browser-gdap"
 
@@ -111,5 +112,5 @@ def test_no_one_else_can_approve(world, browser, who):
                 else "Only a Global Administrator of this customer's organization can approve.")
     assert page.inner_text("#error") == expected
     assert page.locator("#approve_all").count() == 0
-    [relationship] = relationships(world, name.split(" {")[0])
+    [relationship] = relationships(world, name.split(" {", maxsplit=1)[0])
     assert relationship["status"] == "approvalPending"
