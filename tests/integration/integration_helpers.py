@@ -1,6 +1,8 @@
 """What the integration tests read back from the sandbox with the unmodified Azure libraries."""
 from __future__ import annotations
 
+import shutil
+
 from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
@@ -28,3 +30,15 @@ def failure(run) -> str:
     message = run.failed_task()["msg"]
     assert "\n" not in message and message.endswith("."), message
     return message
+
+
+# Debian's chromium, driven by playwright, for the tests that use a real browser.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def launch_chromium(playwright):
+    """Headless Chromium without what would reach out of the machine (sync, updates, QUIC)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--no-first-run", "--disable-sync", "--disable-quic"])

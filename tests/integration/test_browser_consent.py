@@ -17,9 +17,8 @@ import msal
 import pytest
 
 from conftest import ROOT, role_variables
-from integration_helpers import vault_client
+from integration_helpers import CHROMIUM, launch_chromium, vault_client
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "tests" / "output" / "browser"
 URL = re.compile(r"Sign in as the service account to consent \(waiting \d+ s\): (\S+)")
 
@@ -102,10 +101,7 @@ def sign_in_with_chromium(playwright_api, auth_uri, account, port):
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # screenshots of an earlier run prove nothing
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"])
+        browser = launch_chromium(playwright)
         try:
             # The sandbox's CA is made at its first start; a fresh browser profile does not trust it.
             context = browser.new_context(ignore_https_errors=True)

@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from test_browser_consent import CHROMIUM
+from integration_helpers import CHROMIUM, launch_chromium
 # world is the fixture the tests take by name
 from test_gdap_relationship import RELATIONSHIPS, ROLES, active, gdap, relationships, world  # noqa: F401  # pylint: disable=unused-import
 
@@ -28,10 +28,7 @@ def browser():
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # screenshots of an earlier run prove nothing
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"])
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import msal
 import pytest
 import requests
 
 from conftest import ROOT, playbook_runner, role_variables
-from integration_helpers import failure, no_traceback
+from integration_helpers import CHROMIUM, failure, launch_chromium, no_traceback
 from sandbox import catalog
 from sandbox.testing import SandboxProcess
 from sandbox.testing import TestApi as SandboxApi
 
 KINDS = ("dap", "gdap_ready", "none", "gdap_consented", "gdap_no_consent_role", "gdap_no_group", "gdap_expired",
          "gdap_expiring")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = ROOT / "tests" / "output" / "customer-access.png"
 
 
@@ -366,7 +364,7 @@ def test_report_html_renders_offline_and_sorts(report, gdap):
     page_file = gdap["report_dir"] / "customer-access.html"
     SCREENSHOT.unlink(missing_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(offline=True)
             page = context.new_page()
