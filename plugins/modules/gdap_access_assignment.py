@@ -7,17 +7,19 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: gdap_access_assignment
-short_description: Give a security group roles of an active GDAP relationship, or take them away
+short_description: Give security groups roles of active GDAP relationships, or take them away
 version_added: 1.1.0
 description:
-  - Brings the access assignment of one security group of the partner tenant in one GDAP relationship to the desired
+  - Brings the access assignment of a security group of the partner tenant in a GDAP relationship to the desired
     state through Microsoft Graph (C(delegatedAdminRelationships/{id}/accessAssignments)); the assignment is
-    identified by its relationship and group.
+    identified by its relationship and group. One (O(relationship_id) and O(group_id)) or many (O(assignments), one
+    relationship each, concurrently, a result each in RV(assignments)).
   - O(state=present) creates it with O(roles) (default, all the relationship's roles) or changes its roles;
     O(state=absent) deletes it. The same roles is unchanged.
   - Changes and deletions send If-Match with the assignment's etag (O(etag) when given, else the one just read);
     when it changed meanwhile, Graph refuses and the task fails with one sentence, nothing written.
-  - Graph applies a new or changed assignment over a while (C(pending), then C(active)).
+  - Graph applies a new or changed assignment over a while (C(pending), then C(active)); O(wait) waits for it, at most
+    O(wait_timeout) seconds.
   - Needs a delegated Microsoft Graph token of the partner tenant with C(DelegatedAdminRelationship.ReadWrite.All) of
     an admin agent; the SAM app requests only C(DelegatedAdminRelationship.Read.All), enough for check mode.
 author:
@@ -36,13 +38,55 @@ attributes:
     description: The assignment before and after.
 options:
   relationship_id:
-    description: The GDAP relationship's id (an active one for O(state=present)).
+    description: The GDAP relationship's id (an active one for O(state=present)). With O(group_id); or O(assignments).
     type: str
-    required: true
   group_id:
     description: The object id of the partner tenant's security group.
     type: str
-    required: true
+  assignments:
+    description:
+      - Many assignments in one task, instead of O(relationship_id) and O(group_id).
+      - A failed one is its entry's error; the others go on (see O(fail_on_customer_error)).
+    type: list
+    elements: dict
+    suboptions:
+      relationship_id:
+        description: The GDAP relationship's id.
+        type: str
+        required: true
+      group_id:
+        description: The object id of the partner tenant's security group.
+        type: str
+        required: true
+      roles:
+        description: As O(roles).
+        type: list
+        elements: str
+      etag:
+        description: As O(etag).
+        type: str
+      state:
+        description: As O(state); defaults to the task's O(state).
+        type: str
+        choices: [present, absent]
+  concurrency:
+    description: How many of O(assignments) are handled at once.
+    type: int
+    default: 8
+  fail_on_customer_error:
+    description: With O(assignments), fail the task when one of them gave an error (after all were handled).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait until Graph reports each assignment the task created or changed as C(active) (a deleted one as gone)
+        before returning. One still pending after O(wait_timeout) is an error.
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds O(wait) waits at most.
+    type: int
+    default: 300
   roles:
     description:
       - The roles the group's members get, by name or role template id; each must be a role of the relationship.
@@ -81,12 +125,12 @@ EXAMPLES = r"""
 RETURN = r"""
 action:
   description: C(none), C(create), C(update) or C(delete).
-  returned: always
+  returned: with O(relationship_id)
   type: str
   sample: create
 assignment:
   description: The assignment after the task (null once deleted).
-  returned: always
+  returned: with O(relationship_id)
   type: dict
   sample: {"id": "2e7b-91ff", "status": "pending", "group_id": "b22a39f3-ffa7-5482-b6d4-6cccd143b44e",
            "roles": ["Directory Readers"], "etag": "W/\"JyI0NzAwNjg0Mi0wMDAwLTE5MDAtMDAwMC02MGY0Yjg4MzAwMDAiJw==\""}
@@ -107,24 +151,66 @@ assignment:
     etag:
       description: Its etag, as Graph gave it when read (null after a change).
       type: str
+assignments:
+  description: One entry per assignment given (one with O(relationship_id)), in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    relationship_id:
+      description: The relationship.
+      type: str
+    group_id:
+      description: The security group.
+      type: str
+    tenant_id:
+      description: The relationship's customer (null when the relationship could not be read).
+      type: str
+    changed:
+      description: Whether this assignment was (or, in check mode, would be) changed.
+      type: bool
+    action:
+      description: As RV(action).
+      type: str
+    assignment:
+      description: As RV(assignment).
+      type: dict
+    error:
+      description: Why this assignment failed, in one sentence; null when it did not.
+      type: str
+    error_code:
+      description: A short code for the failure.
+      type: str
 """
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_assignments import run_assignment
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_assignments import run_assignments
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._module import SecureAppModule
 
 
 def run(module: SecureAppModule) -> dict:
-    return run_assignment(module.context, module.params, check_mode=module.check_mode)
+    return run_assignments(module.context, module.params, check_mode=module.check_mode)
 
 
 def main() -> None:
     module = SecureAppModule(
-        {"relationship_id": {"type": "str", "required": True},
-         "group_id": {"type": "str", "required": True},
+        {"relationship_id": {"type": "str"},
+         "group_id": {"type": "str"},
          "roles": {"type": "list", "elements": "str"},
          "etag": {"type": "str"},
-         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]}},
+         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+         "assignments": {"type": "list", "elements": "dict", "options": {
+             "relationship_id": {"type": "str", "required": True},
+             "group_id": {"type": "str", "required": True},
+             "roles": {"type": "list", "elements": "str"},
+             "etag": {"type": "str"},
+             "state": {"type": "str", "choices": ["present", "absent"]}}},
+         "concurrency": {"type": "int", "default": 8},
+         "fail_on_customer_error": {"type": "bool", "default": True},
+         "wait": {"type": "bool", "default": False},
+         "wait_timeout": {"type": "int", "default": 300}},
         supports_check_mode=True, partner_token_resource="graph",
+        required_one_of=[("relationship_id", "assignments")], required_together=[("relationship_id", "group_id")],
+        mutually_exclusive=[("relationship_id", "assignments")],
     )
     module.run(run)
 

@@ -16,12 +16,18 @@ description:
   - O(state=present) creates a relationship with O(roles), O(duration_days) and O(auto_extend_duration), locks it for
     approval and returns its invitation link, which the customer's Global Administrator opens to approve (the
     Microsoft 365 admin center; for a custom cloud such as the collection's sandbox, its login host).
-  - A relationship is identified by its customer and display name. One that exists, and has not ended, is left as it
-    is; when it holds other roles, RV(customers[].message) says so (Graph does not change the roles of a relationship
-    once it is locked for approval).
+  - A relationship is identified by its customer and display name. One that exists, and has not ended, is kept; while
+    it is active its auto-extension follows O(auto_extend_duration) (a PATCH with If-Match and its etag, the one
+    change Graph allows then).
+  - Graph does not change the roles of a relationship once it is locked for approval, and keeps the names of ended
+    ones. So a relationship that holds other roles, or has ended, or (O(renew_within_days)) ends soon, gets a
+    successor when asked to (O(on_role_change), O(renew_within_days)), a new relationship with O(roles) named
+    O(successor_name), locked for approval; the old one is left for its end (or for O(state=terminated)). A successor
+    is any live relationship of the customer with exactly O(roles) that does not end soon itself, so the next run
+    finds it whatever its name; otherwise RV(customers[].message) says what to do.
   - O(state=terminated) requests the termination of the customer's active relationship of that name.
   - What Graph would refuse is refused before any request, in one sentence, for every customer at once (O(duration_days)
-    outside 1 to 730, an O(auto_extend_duration) other than C(P180D) or C(PT0S), auto-extension with Global
+    outside 1 to 730, an O(auto_extend_duration) other than C(P180D), C(PT0S) or C(P0D), auto-extension with Global
     Administrator, a role that is not a built-in role, a display name over 50 characters or used by another
     customer's relationship).
   - Needs a delegated Microsoft Graph token of the partner tenant with C(DelegatedAdminRelationship.ReadWrite.All) of
@@ -66,10 +72,32 @@ options:
     default: 730
   auto_extend_duration:
     description:
-      - C(P180D) extends the relationship by six months each time it ends; C(PT0S) lets it end. Graph does not
-        auto-extend a relationship with Global Administrator.
+      - C(P180D) extends the relationship by six months each time it ends; C(PT0S) (or C(P0D)) lets it end. Graph does
+        not auto-extend a relationship with Global Administrator.
+      - An active relationship's auto-extension is changed to this value (Graph allows that change while it is active).
     type: str
     default: PT0S
+  renew_within_days:
+    description:
+      - With O(state=present), a customer whose relationship has ended (an C(expiring), C(expired) or terminated one),
+        or is active without auto-extension and ends within this many days, gets a successor (see O(successor_name)).
+        C(0) renews only what ended. Unset, an ended relationship is that customer's error.
+      - Run it on a schedule with the warning days Partner Center uses (it e-mails 30, 7 and 1 days before the end).
+    type: int
+  on_role_change:
+    description:
+      - What to do when the customer's relationship holds other roles than O(roles). C(report) says so in
+        RV(customers[].message); C(successor) requests a successor with O(roles) (terminate the old one once the
+        successor is active).
+    type: str
+    default: report
+    choices: [report, successor]
+  successor_name:
+    description:
+      - The name of a successor; C({tenant_id}) is replaced by the customer's tenant id and C({date}) by today's date
+        (UTC, C(YYYYMMDD)), which keeps it unique beside the relationship it follows. At most 50 characters.
+    type: str
+    default: "SAM {date} {tenant_id}"
   state:
     description: Whether the customers should have the relationship (C(present)) or none (C(terminated)).
     type: str
@@ -130,15 +158,28 @@ customers:
       type: bool
       sample: true
     action:
-      description: C(none), C(create), C(lock) (one created earlier but not locked) or C(terminate).
+      description:
+        - C(none), C(create), C(lock) (one created earlier but not locked), C(update) (its auto-extension),
+          C(renew) (a successor of one that ended or ends soon), C(replace) (a successor with other roles) or
+          C(terminate).
       type: str
       sample: create
     status:
       description: The relationship's status as Graph gives it; C(approvalPending) awaits the customer.
       type: str
       sample: approvalPending
+    successor:
+      description: The successor requested or found, as RV(customers[].relationship); null when there is none.
+      type: dict
+      sample: null
+    successor_name:
+      description: The name a successor gets for this customer.
+      type: str
+      sample: SAM 20261203 4b827261-d21f-4aa9-b7db-7fa1f56fb163
     invitation_link:
-      description: The link the customer's Global Administrator opens to approve, while it awaits approval.
+      description:
+        - The link the customer's Global Administrator opens to approve, while the relationship (or its successor)
+          awaits approval.
       type: str
       sample: https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/5d02-8777
     relationship:
@@ -147,7 +188,7 @@ customers:
       sample: {"id": "5d02-8777", "display_name": "SAM access Contoso", "status": "approvalPending",
                "roles": ["Cloud Application Administrator"], "duration": "P730D", "auto_extend_duration": "PT0S"}
     message:
-      description: What the task could not change, and what to do.
+      description: What the task could not change and what to do, or why it requested a successor.
       type: str
       sample: null
     before:
@@ -200,6 +241,9 @@ def main() -> None:
          "roles": {"type": "list", "elements": "str"},
          "duration_days": {"type": "int", "default": 730},
          "auto_extend_duration": {"type": "str", "default": "PT0S"},
+         "renew_within_days": {"type": "int"},
+         "on_role_change": {"type": "str", "default": "report", "choices": ["report", "successor"]},
+         "successor_name": {"type": "str", "default": "SAM {date} {tenant_id}"},
          "state": {"type": "str", "default": "present", "choices": ["present", "terminated"]},
          "concurrency": {"type": "int", "default": 8},
          "fail_on_customer_error": {"type": "bool", "default": True}},
