@@ -22,14 +22,19 @@ GROUP = "GDAP Application Consent Agents"  # the seeded group the service accoun
 CHANGES = ("relationship_requested", "relationship_renewed", "group_assigned", "consent_granted")
 
 
+# Graph applies an access assignment over a while: long enough here that a role consenting before
+# the assignment is active (without waiting for it) is refused by Partner Center.
+TIMING = {"activation": 0.2, "assignment": 6, "termination": 0.2}
+
+
 def fix_world(tmp_path_factory, collections_path, customers: int, name: str) -> dict:
     """A sandbox with `customers` customers cycling through KINDS, onboarded with the GDAP write
-    permission, GDAP's intermediate statuses short."""
+    permission, GDAP's intermediate statuses short (an assignment's a few seconds)."""
     process = SandboxProcess(tmp_path_factory.mktemp(f"sandbox-{name}"), "--customers", str(customers))
     process.start()
     ep = process.endpoints
     api = SandboxApi(ep)
-    api.call("PUT", "/gdap-timing", {"activation": 0.2, "assignment": 0.2, "termination": 0.2})
+    api.call("PUT", "/gdap-timing", TIMING)
     api.call("PUT", "/auto-approve", [
         {"upn": ep["accounts"]["admin"]["upn"], "client_id": catalog.AZURE_CLI_APP_ID},
         {"upn": ep["accounts"]["service"]["upn"]},
@@ -254,10 +259,54 @@ def test_after_the_customers_approve_the_next_run_makes_them_reachable(world, fi
     """The path ./scripts/demo shows: every relationship the fix run requested or renewed approved
     (the sandbox's test API, as each customer's Global Administrator at the link), then one more fix
     run assigns the group and consents. Fails if any seeded customer is then not reachable."""
-    world["api"].call("PUT", "/gdap-timing", {"activation": 0.2, "assignment": 0.2, "termination": 0.2})
+    world["api"].call("PUT", "/gdap-timing", TIMING)
     assert world["api"].call("POST", "/gdap-approve", {})["approved"]
     time.sleep(0.5)
     done = world["customers"]()
     assert done["run"].ok, done["run"]
     left = {t: r["sentence"] for t, r in done["rows"].items() if r["status"] != "reachable"}
     assert done["data"]["counts"]["reachable"] == len(KINDS), left
+
+
+def test_an_assignment_graph_refuses_is_that_customers_sentence(world, fixed):
+    """Graph refuses the access assignment: fails if the role stops, the customer's sentence does
+    not carry Graph's refusal, the run claims the group was assigned, or the next run does not
+    assign it."""
+    reset(world, "gdap_no_group", "gdap_no_group")
+    customer = tenant(world, "gdap_no_group")
+    rule = {"service": "graph", "method": "POST", "path": "/accessAssignments$", "status": 403, "count": 1}
+    failed = with_fault(world, rule, customer_access_customers=[customer])
+    assert failed["run"].ok, failed["run"]
+    no_traceback(failed["run"])
+    row = failed["rows"][customer]
+    assert row["status"] != "reachable" and "group_assigned" not in row["changes"], row
+    assert "assign group" in row["sentence"] and "DelegatedAdminRelationship.ReadWrite.All" in row["sentence"], row
+    finished = world["customers"](customer_access_customers=[customer])
+    row = finished["rows"][customer]
+    assert row["status"] == "reachable" and row["changes"][0] == "group_assigned", row  # its consent may be there
+
+
+def test_three_hundred_customers_fixed_then_approved_are_all_reachable(tmp_path_factory, collections_path):
+    """The fix path at scale, within the test command: 300 customers of every kind, one fix run
+    (relationships requested and renewed, groups assigned, consents), every customer's approval, one
+    more run. Fails if any customer is then unreachable, or if a task of the fix path runs once per
+    customer (a loop) instead of once over all of them."""
+    made = fix_world(tmp_path_factory, collections_path, 300, "fix-300")
+    try:
+        first = made["customers"]()
+        assert first["run"].ok, first["run"]
+        assert first["data"]["total"] == 300
+        changes = first["data"]["changes"]
+        assert changes["relationship_requested"] > 0 and changes["relationship_renewed"] > 0, changes
+        assert changes["group_assigned"] > 0 and changes["consent_granted"] > 0, changes
+        assert made["api"].call("POST", "/gdap-approve", {})["approved"]
+        time.sleep(0.5)
+        second = made["customers"]()
+        assert second["run"].ok, second["run"]
+        left = {t: r["sentence"] for t, r in second["rows"].items() if r["status"] != "reachable"}
+        assert second["data"]["counts"]["reachable"] == 300, left
+        for done in (first, second):
+            looped = [r["task"] for r in done["run"].records if len(r["result"].get("results") or []) > 10]
+            assert looped == [], looped
+    finally:
+        made["process"].stop()
