@@ -167,7 +167,7 @@ def wait_until_applied(graph: Assignments, entries: list[dict[str, Any]], timeou
 def run_assignments(context: Any, params: dict[str, Any], *, check_mode: bool) -> dict[str, Any]:
     """The gdap_access_assignment module's work: the assignments given (or the one of
     relationship_id and group_id), concurrently, each with its own result."""
-    single = not params.get("assignments")
+    single = params.get("assignments") is None
     wanted = ([{key: params.get(key) for key in ("relationship_id", "group_id", "roles", "etag", "state")}] if single
               else [dict(item, state=item.get("state") or params["state"]) for item in params["assignments"]])
     graph = Assignments(context.http, context.cloud, context.token("graph", "manage GDAP access assignments"))

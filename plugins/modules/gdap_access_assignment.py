@@ -120,6 +120,23 @@ EXAMPLES = r"""
     group_id: "{{ (gdap.my_groups | first).id }}"
   check_mode: true
   register: assignment
+
+# Many relationships in one task; wait returns once Graph made the new assignments active.
+- name: The first group in every active relationship
+  ansible.builtin.set_fact:
+    wanted: "{{ wanted | default([]) + [{'relationship_id': item.id, 'group_id': (gdap.my_groups | first).id}] }}"
+  loop: "{{ gdap.relationships | selectattr('status', 'eq', 'active') }}"
+  loop_control:
+    label: "{{ item.display_name }}"
+
+- name: What giving it all their roles would do
+  partnercenter.secure_app.gdap_access_assignment:
+    partner_token: "{{ partner_token }}"
+    assignments: "{{ wanted | default([]) }}"
+    wait: true
+    wait_timeout: 120
+  check_mode: true
+  register: assignments
 """
 
 RETURN = r"""

@@ -136,6 +136,24 @@ EXAMPLES = r"""
 - name: Customers that would get a new relationship
   ansible.builtin.debug:
     msg: "{{ gdap.customers | selectattr('action', 'eq', 'create') | map(attribute='tenant_id') }}"
+
+# A scheduled renewal: a successor (named successor_name) where the relationship ended or ends
+# within 30 days without auto-extension, and where it holds other roles than these.
+- name: Which relationships a monthly renewal would follow up
+  partnercenter.secure_app.gdap_relationship:
+    partner_token: "{{ partner_token }}"
+    customer_tenants: "{{ partner_token_customer_tenants }}"
+    display_name: "SAM example {tenant_id}"
+    roles: [Cloud Application Administrator, Directory Readers]
+    auto_extend_duration: P180D
+    renew_within_days: 30
+    on_role_change: successor
+  check_mode: true
+  register: renewal
+
+- name: What the renewal would do per customer
+  ansible.builtin.debug:
+    msg: "{{ renewal.customers | items2dict(key_name='tenant_id', value_name='action') }}"
 """
 
 RETURN = r"""
