@@ -485,8 +485,8 @@ def test_a_failed_redemption_removes_the_pending_sign_in(context, world, app, tm
     params = parameters(app, tmp_path, mode="code")
     url = start_code(context, params).details["auth_uri"]
     with pytest.raises(SecureAppError) as raised:
-        Consent(context, dict(params, code=f"{params['redirect_uri']}/?error=access_denied&error_description=No+thanks"
-                                            f"&state={query_of(url)['state']}"), print).run()
+        declined = f"{params['redirect_uri']}/?error=access_denied&error_description=No+thanks"
+        Consent(context, dict(params, code=f"{declined}&state={query_of(url)['state']}"), print).run()
     assert raised.value.message == "The sign-in was not completed: No thanks."
     assert not os.path.lexists(saved(params, app, world))
 
