@@ -71,7 +71,10 @@ def _flow_file(state_dir: str, client_id: str, tenant: str) -> str:
 def _private_directory(path: str) -> None:
     """The state directory: created 0700; an existing one must be a directory (not a link) of mode
     0700 that the user owns, as a PKCE verifier others can read or replace is theirs too."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except FileExistsError:  # a file or a dangling link where the directory should be: refused below
+        pass
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise SecureAppError(f"state_dir {path} is a link or not a directory: give a directory of your own.",

@@ -66,3 +66,91 @@ def test_a_new_state_directory_is_0700(tmp_path):
     path = _flow_file(str(tmp_path / "new"), CLIENT_ID, "contoso.onmicrosoft.com")
     _save_private(path, {})
     assert stat.S_IMODE(os.stat(tmp_path / "new").st_mode) == 0o700
+
+
+def test_the_file_is_named_by_the_app_and_the_tenant(tmp_path, monkeypatch):
+    """The client id in lower case; a tenant's letters, digits, '-' and '.' kept, anything else
+    '_'; a state_dir with '~' is the user's."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _flow_file("~/state", CLIENT_ID.upper(), "Contoso-1.onmicrosoft.com") == str(
+        tmp_path / "state" / f"consent-{CLIENT_ID}-Contoso-1.onmicrosoft.com.json")
+    assert _flow_file(str(tmp_path), CLIENT_ID, "a/b\\c d_e") == str(tmp_path / f"consent-{CLIENT_ID}-a_b_c_d_e.json")
+
+
+@pytest.mark.parametrize("client_id, shown", [("not-a-guid", "not-a-guid"), ("x" * 81, "the value given"),
+                                              ("a\nb", "the value given")])
+def test_a_client_id_that_is_no_guid_is_one_sentence(tmp_path, client_id, shown):
+    with pytest.raises(SecureAppError) as raised:
+        _flow_file(str(tmp_path), client_id, "contoso.onmicrosoft.com")
+    assert raised.value.code == "invalid_client_id"
+    assert raised.value.message == f"client_id {shown!r} is not an application id: give the app's id (a GUID)."
+
+
+@pytest.mark.parametrize("kind", ["link", "dangling link", "file"])
+def test_a_state_directory_that_is_a_link_or_a_file_is_refused(tmp_path, kind):
+    """A file or a dangling link there was an OSError with a traceback, not this sentence."""
+    state = tmp_path / "state"
+    if kind == "link":
+        (tmp_path / "real").mkdir(mode=0o700)
+        state.symlink_to(tmp_path / "real")
+    elif kind == "dangling link":
+        state.symlink_to(tmp_path / "nothing")
+    else:
+        state.write_text("")
+    with pytest.raises(SecureAppError) as raised:
+        _save_private(_flow_file(str(state), CLIENT_ID, "contoso.onmicrosoft.com"), {})
+    assert raised.value.code == "unsafe_state_dir"
+    assert raised.value.message == f"state_dir {state} is a link or not a directory: give a directory of your own."
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["state"] + (["real"] if kind == "link" else []))
+    if kind == "link":
+        assert list((tmp_path / "real").iterdir()) == []
+
+
+def test_the_messages_of_an_unsafe_directory(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    with pytest.raises(SecureAppError) as raised:
+        _save_private(_flow_file(str(shared), CLIENT_ID, "contoso.onmicrosoft.com"), {})
+    assert raised.value.code == "unsafe_state_dir"
+    assert raised.value.message == (f"state_dir {shared} has mode 0755, and the pending sign-in must be yours alone: "
+                                    "chmod 700 it or give another directory.")
+    if os.geteuid() == 0:
+        os.chmod(shared, 0o700)
+        os.chown(shared, 65534, 65534)
+        with pytest.raises(SecureAppError) as raised:
+            _save_private(_flow_file(str(shared), CLIENT_ID, "contoso.onmicrosoft.com"), {})
+        assert raised.value.code == "unsafe_state_dir"
+        assert raised.value.message == (f"state_dir {shared} belongs to another user (uid 65534): give a directory of "
+                                        "your own.")
+
+
+def test_a_write_that_fails_leaves_no_file(tmp_path):
+    path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
+    _save_private(path, {"code_verifier": "old"})
+    with pytest.raises(TypeError):
+        _save_private(path, {"code_verifier": object()})
+    assert os.listdir(tmp_path / "state") == [os.path.basename(path)]
+    assert _load_private(path) == {"code_verifier": "old"}
+
+
+def test_the_saved_file_is_new_and_private(tmp_path):
+    path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
+    assert _load_private(path) is None
+    _save_private(path, {"code_verifier": "v", "state": "s"})
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert os.listdir(tmp_path / "state") == [os.path.basename(path)]
+    with open(path) as handle:
+        assert handle.read() == '{"code_verifier": "v", "state": "s"}'
+
+
+def test_a_linked_file_is_one_sentence(tmp_path):
+    path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    (tmp_path / "elsewhere.json").write_text("{}")
+    os.symlink(tmp_path / "elsewhere.json", path)
+    with pytest.raises(SecureAppError) as raised:
+        _load_private(path)
+    assert raised.value.code == "unsafe_state_file"
+    assert raised.value.message == (f"The pending sign-in file {path} cannot be read safely (a link?): remove it and "
+                                    "run again.")
