@@ -110,6 +110,7 @@ def query_of(url):
 
 # device code ----------------------------------------------------------------------------------
 def test_device_code_gives_a_refresh_token_for_partner_center(context, world, app, tmp_path):
+    """Broken by: another mode's flow for device_code, or a default scope other than Partner Center's."""
     show, shown = approve_device_code(world)
     result = Consent(context, parameters(app, tmp_path), show).run()
     assert result.refresh_token and result.mfa
@@ -122,6 +123,7 @@ def test_device_code_gives_a_refresh_token_for_partner_center(context, world, ap
     (None, None, "partner_center"), ("graph", None, "graph"), ("partner_center", None, "partner_center"),
     ("graph", ["{partner_center}/user_impersonation"], "partner_center")])
 def test_the_scopes_asked_for(context, world, app, tmp_path, resource, scopes, expected):
+    """Broken by: scopes or resource ignored, or another default resource."""
     cloud = world["ep"]["cloud"]
     params = parameters(app, tmp_path, resource=resource,
                         scopes=[s.format(**cloud) for s in scopes] if scopes else None)
@@ -137,6 +139,7 @@ def test_the_scopes_asked_for(context, world, app, tmp_path, resource, scopes, e
 
 
 def test_a_sign_in_without_mfa_is_refused_unless_allowed(context, world, app, tmp_path):
+    """Broken by: require_mfa ignored either way, or the sentence without the account."""
     show, _shown = approve_device_code(world, "nomfa")
     with pytest.raises(SecureAppError) as raised:
         Consent(context, parameters(app, tmp_path), show).run()
@@ -156,6 +159,7 @@ def canned_token(faults, **fields):
 
 
 def test_an_answer_without_a_refresh_token_is_refused(context, app, tmp_path, faults):
+    """Broken by: a consent that returns without a refresh token."""
     canned_token(faults)
     with pytest.raises(SecureAppError) as raised:
         Consent(context, parameters(app, tmp_path, require_mfa=False), lambda message: None).run()
@@ -165,16 +169,19 @@ def test_an_answer_without_a_refresh_token_is_refused(context, app, tmp_path, fa
 
 
 def test_an_unnamed_account_without_mfa(context, app, tmp_path, faults):
+    """Broken by: no stand-in for an account the token does not name."""
     canned_token(faults, refresh_token="r")
     with pytest.raises(SecureAppError) as raised:
         Consent(context, parameters(app, tmp_path), lambda message: None).run()
     assert raised.value.code == "mfa_not_done"
     assert raised.value.message.startswith("The account signed in without multi-factor authentication, ")
     canned_token(faults, refresh_token="r")
-    assert Consent(context, parameters(app, tmp_path, require_mfa=False), lambda message: None).run().refresh_token == "r"
+    result = Consent(context, parameters(app, tmp_path, require_mfa=False), lambda message: None).run()
+    assert result.refresh_token == "r"
 
 
 def test_the_modes():
+    """Broken by: a mode renamed or dropped (the action's choices come from MODES)."""
     assert MODES == ("browser", "device_code", "code")
 
 
@@ -202,6 +209,8 @@ def listener_sign_in(world, user="service", before=None):
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
 def test_browser_mode_through_the_listener(context, world, app, tmp_path, host):
+    """Broken by: the listener's socket timeout not set or not restored, login_hint or prompt not
+    passed, localhost or 127.0.0.1 refused."""
     port = free_port()
     params = parameters(app, tmp_path, mode="browser", redirect_uri=f"http://{host}:{port}", sign_in_timeout=20,
                         login_hint=world["ep"]["accounts"]["service"]["upn"], prompt="consent")
@@ -225,7 +234,8 @@ def test_browser_mode_through_the_listener(context, world, app, tmp_path, host):
 
 def test_a_silent_connection_does_not_hold_the_listener(context, world, app, tmp_path):
     """A connection that sends nothing is dropped after LISTENER_IDLE_SECONDS; the sign-in that
-    comes next is served (without the timeout it would wait for sign_in_timeout)."""
+    comes next is served (without the timeout it would wait for sign_in_timeout).
+    Broken by: no socket timeout while the listener waits."""
     port = free_port()
     silent = socket.socket()
 
@@ -249,7 +259,8 @@ def test_a_silent_connection_does_not_hold_the_listener(context, world, app, tmp
 @pytest.mark.parametrize("opens", [True, False])
 def test_browser_mode_opens_the_browser_when_asked(context, world, app, tmp_path, monkeypatch, caplog, opens):
     """When no browser opens, the URL the task printed is the way: msal's own warning (about
-    containers, with the URL again) is not added."""
+    containers, with the URL again) is not added.
+    Broken by: open_browser ignored either way, or msal's warning let through."""
     opened = []
 
     def open_browser(url, *args, **kwargs):
@@ -271,7 +282,8 @@ def test_browser_mode_opens_the_browser_when_asked(context, world, app, tmp_path
 
 def test_an_answer_to_another_sign_in_is_not_taken(context, world, app, tmp_path):
     """The listener checks the state: a posted answer with another state is turned away, and the
-    real one that follows is redeemed."""
+    real one that follows is redeemed.
+    Broken by: the listener not given the flow's state."""
     params = parameters(app, tmp_path, mode="browser")
     forged = {}
 
@@ -285,6 +297,7 @@ def test_an_answer_to_another_sign_in_is_not_taken(context, world, app, tmp_path
 
 
 def test_no_sign_in_in_time(context, app, tmp_path):
+    """Broken by: sign_in_timeout not given to the listener, or the timeout's sentence changed."""
     params = parameters(app, tmp_path, mode="browser", sign_in_timeout=1)
     shown, outcome = [], {}
 
@@ -310,6 +323,7 @@ def test_no_sign_in_in_time(context, app, tmp_path):
 @pytest.mark.parametrize("redirect_uri", ["https://localhost:8400", "http://example.com:8400", "http://10.0.0.1:8400",
                                           "localhost:8400"])
 def test_browser_mode_needs_a_localhost_redirect(context, app, tmp_path, redirect_uri):
+    """Broken by: an https, remote or schemeless redirect accepted."""
     with pytest.raises(SecureAppError) as raised:
         Consent(context, parameters(app, tmp_path, mode="browser", redirect_uri=redirect_uri), print).run()
     assert raised.value.message == ("Browser mode listens on the redirect URI, which must be http://localhost:PORT: "
@@ -317,6 +331,7 @@ def test_browser_mode_needs_a_localhost_redirect(context, app, tmp_path, redirec
 
 
 def test_browser_mode_needs_msals_listener(context, app, tmp_path, monkeypatch):
+    """Broken by: no check that msal has the listener."""
     monkeypatch.setattr(_consent, "AuthCodeReceiver", None)
     with pytest.raises(SecureAppError) as raised:
         Consent(context, parameters(app, tmp_path, mode="browser"), print).run()
@@ -325,7 +340,8 @@ def test_browser_mode_needs_msals_listener(context, app, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("port", [None, "taken"])
 def test_a_port_in_use_is_one_sentence(context, app, tmp_path, port):
-    """Without a port the listener takes 80, as the URI means."""
+    """Without a port the listener takes 80, as the URI means.
+    Broken by: another default port, or the OSError let through."""
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     number = 80 if port is None else free_port()
     try:
@@ -350,7 +366,8 @@ def test_a_port_in_use_is_one_sentence(context, app, tmp_path, port):
 # the listener ------------------------------------------------------------------------------------
 def test_the_listener_answers_on_the_loopback_address_only():
     """msal binds every interface in a container (this test's own, when it runs in one): the
-    listener is bound again, same port, server class and handler, to 127.0.0.1."""
+    listener is bound again, same port, server class and handler, to 127.0.0.1.
+    Broken by: msal's listener on every interface kept, or rebuilt with another class, handler or port."""
     from msal.oauth2cli.authcode import AuthCodeReceiver  # pylint: disable=import-outside-toplevel
 
     port = free_port()
@@ -378,6 +395,17 @@ class UncheckableReceiver:
         self.closed = False
 
 
+def test_a_listener_that_cannot_be_checked_is_refused(monkeypatch):
+    """Broken by: a listener without a server taken as it is."""
+    monkeypatch.setattr(_consent, "AuthCodeReceiver", UncheckableReceiver)
+    with pytest.raises(SecureAppError) as raised:
+        loopback_receiver(0)
+    assert raised.value.code == "listener_not_loopback"
+    assert raised.value.message == (
+        "The browser-mode listener could not be bound to the loopback address only (this msal release binds it "
+        "another way), and it would take the sign-in's code from the network: use mode: device_code or mode: code.")
+
+
 class StubbornServer:
     """A listener that binds every interface whatever address it is given."""
     made: list = []
@@ -397,6 +425,7 @@ class StubbornReceiver:
 
 
 def test_a_listener_that_cannot_be_bound_again_is_closed_and_refused(monkeypatch):
+    """Broken by: the rebuilt listener not checked, or a refused one left open."""
     StubbornServer.made = []
     monkeypatch.setattr(_consent, "AuthCodeReceiver", StubbornReceiver)
     with pytest.raises(SecureAppError) as raised:
@@ -409,6 +438,7 @@ def test_a_listener_that_cannot_be_bound_again_is_closed_and_refused(monkeypatch
 
 @pytest.mark.parametrize("address", [None, ()])
 def test_a_listener_without_an_address_is_closed_and_refused(monkeypatch, address):
+    """Broken by: a listener without an address taken, or left open."""
     class Receiver:
         def __init__(self, port=None):
             self._server = StubbornServer(("0.0.0.0", port), None)
@@ -435,6 +465,8 @@ def start_code(context, params):
 
 
 def test_code_mode_in_two_runs(context, world, app, tmp_path):
+    """Broken by: the flow not saved privately, saved_at not set, the query response mode not asked,
+    or the file kept after use."""
     params = parameters(app, tmp_path, mode="code", login_hint="someone@example.com")
     started = time.time()
     first = start_code(context, params)
@@ -458,7 +490,7 @@ def test_code_mode_in_two_runs(context, world, app, tmp_path):
 
 
 def test_code_mode_with_the_code_alone(context, world, app, tmp_path):
-    """The pasted code gets the saved flow's state."""
+    """The pasted code gets the saved flow's state. Broken by: the saved state not added to a bare code."""
     params = parameters(app, tmp_path, mode="code")
     url = start_code(context, params).details["auth_uri"]
     code = query_of(sign_in(world, url)["redirect"])["code"]
@@ -467,7 +499,8 @@ def test_code_mode_with_the_code_alone(context, world, app, tmp_path):
 
 
 def test_a_code_from_another_sign_in(context, world, app, tmp_path):
-    """No pending sign-in here: the code is redeemed as it is (no PKCE verifier to match)."""
+    """No pending sign-in here: the code is redeemed as it is (no PKCE verifier to match).
+    Broken by: a code without a pending sign-in refused, or the file removed when there is none."""
     ep = world["ep"]
     params = parameters(app, tmp_path, mode="code")
     scope = f"{ep['cloud']['partner_center']}/user_impersonation offline_access openid profile"
@@ -481,7 +514,8 @@ def test_a_code_from_another_sign_in(context, world, app, tmp_path):
 
 @pytest.mark.parametrize("age, stale", [(-60, True), (-3, True), (0, False), (28, False), (33, True), (None, True)])
 def test_a_pending_sign_in_goes_stale_after_sign_in_timeout(context, world, app, tmp_path, age, stale):
-    """age: seconds since the flow was saved (negative: a clock that went back); None: no saved_at."""
+    """age: seconds since the flow was saved (negative: a clock that went back); None: no saved_at.
+    Broken by: either bound dropped or moved, or a flow without saved_at taken as fresh."""
     params = parameters(app, tmp_path, mode="code", sign_in_timeout=30)
     url = start_code(context, params).details["auth_uri"]
     path = saved(params, app, world)
@@ -509,6 +543,7 @@ def test_a_pending_sign_in_goes_stale_after_sign_in_timeout(context, world, app,
 
 
 def test_a_failed_redemption_removes_the_pending_sign_in(context, world, app, tmp_path):
+    """Broken by: the file kept after a failed redemption."""
     params = parameters(app, tmp_path, mode="code")
     url = start_code(context, params).details["auth_uri"]
     with pytest.raises(SecureAppError) as raised:
@@ -519,6 +554,7 @@ def test_a_failed_redemption_removes_the_pending_sign_in(context, world, app, tm
 
 
 def test_a_pasted_url_without_a_code(context, world, app, tmp_path):
+    """Broken by: a URL without code or error redeemed."""
     params = parameters(app, tmp_path, mode="code")
     start_code(context, params)
     with pytest.raises(SecureAppError) as raised:
@@ -539,10 +575,12 @@ def test_a_pasted_url_without_a_code(context, world, app, tmp_path):
     ("http://localhost/?code=c1&code=c2", None, {"code": "c1"}),
 ])
 def test_pasted_response(pasted, flow, expected):
+    """Broken by: the text not stripped, a code without the flow's state, a URL's parameters not taken as they are."""
     assert pasted_response(pasted, flow) == expected
 
 
 @pytest.mark.parametrize("pasted", ["http://localhost:8400/?state=s", "https://localhost/", "http://x/?code=&error="])
 def test_a_pasted_url_needs_a_code_or_an_error(pasted):
+    """Broken by: an empty code or error taken as an answer."""
     with pytest.raises(SecureAppError, match="^The pasted URL carries no 'code' parameter"):
         pasted_response(pasted, {"state": "s"})
