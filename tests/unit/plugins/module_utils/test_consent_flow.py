@@ -34,9 +34,10 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def app(world):
-    """A SAM app for these tests: localhost redirect URIs (any port, as Entra allows) and device
-    code allowed (a fallback public client)."""
+def apps(world):
+    """Two SAM apps for these tests, with localhost redirect URIs (any port, as Entra allows): a
+    confidential one, as the SAM app is (the browser and code modes must send its secret), and one
+    that also allows device code (a fallback public client)."""
     from conformance_helpers import (  # pylint: disable=import-outside-toplevel,import-error
         create_app, device_code_token, graph_session)
 
@@ -45,17 +46,41 @@ def app(world):
     admin = device_code_token(world["api"], authority, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
                               [ep["cloud"]["graph"] + "/.default"], ep["accounts"]["admin"]["upn"])
     graph = graph_session(ep, admin["access_token"])
-    made = create_app(graph, "Consent flow unit tests", redirects=("http://localhost", "http://127.0.0.1"))
-    assert graph.patch(f"/applications/{made['object_id']}", json={"isFallbackPublicClient": True}).status_code == 204
+    made = {kind: create_app(graph, f"Consent flow unit tests ({kind})", redirects=("http://localhost",
+                                                                                  "http://127.0.0.1"))
+            for kind in ("web", "device")}
+    assert graph.patch(f"/applications/{made['device']['object_id']}",
+                       json={"isFallbackPublicClient": True}).status_code == 204
     return made
+
+
+@pytest.fixture(scope="module")
+def app(apps):
+    return apps["web"]
+
+
+@pytest.fixture(scope="module")
+def device_app(apps):
+    return apps["device"]
+
+
+def make_context(world, app):
+    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
+               "timeout": 30, "retries": 0, "client_id": app["app_id"], "client_secret": app["secret"],
+               "tenant_id": world["ep"]["partner_tenant_id"]}
+    return Context(options.get)
 
 
 @pytest.fixture()
 def context(world, app):
-    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
-               "timeout": 30, "retries": 0, "client_id": app["app_id"], "client_secret": app["secret"],
-               "tenant_id": world["ep"]["partner_tenant_id"]}
-    made = Context(options.get)
+    made = make_context(world, app)
+    yield made
+    made.close()
+
+
+@pytest.fixture()
+def device_context(world, device_app):
+    made = make_context(world, device_app)
     yield made
     made.close()
 
@@ -109,10 +134,10 @@ def query_of(url):
 
 
 # device code ----------------------------------------------------------------------------------
-def test_device_code_gives_a_refresh_token_for_partner_center(context, world, app, tmp_path):
+def test_device_code_gives_a_refresh_token_for_partner_center(device_context, world, device_app, tmp_path):
     """Broken by: another mode's flow for device_code, or a default scope other than Partner Center's."""
     show, shown = approve_device_code(world)
-    result = Consent(context, parameters(app, tmp_path), show).run()
+    result = Consent(device_context, parameters(device_app, tmp_path), show).run()
     assert result.refresh_token and result.mfa
     assert result.identity()["upn"] == world["ep"]["accounts"]["service"]["upn"]
     assert result.scope == world["ep"]["cloud"]["partner_center"] + "/user_impersonation"
@@ -122,33 +147,34 @@ def test_device_code_gives_a_refresh_token_for_partner_center(context, world, ap
 @pytest.mark.parametrize("resource, scopes, expected", [
     (None, None, "partner_center"), ("graph", None, "graph"), ("partner_center", None, "partner_center"),
     ("graph", ["{partner_center}/user_impersonation"], "partner_center")])
-def test_the_scopes_asked_for(context, world, app, tmp_path, resource, scopes, expected):
+def test_the_scopes_asked_for(device_context, world, device_app, tmp_path, resource, scopes, expected):
     """Broken by: scopes or resource ignored, or another default resource."""
     cloud = world["ep"]["cloud"]
-    params = parameters(app, tmp_path, resource=resource,
+    params = parameters(device_app, tmp_path, resource=resource,
                         scopes=[s.format(**cloud) for s in scopes] if scopes else None)
-    consent = Consent(context, params, print)
-    wanted = [f"{cloud['partner_center']}/user_impersonation"] if scopes else [context.cloud.default_scope(expected)]
+    consent = Consent(device_context, params, print)
+    default = device_context.cloud.default_scope(expected)
+    wanted = [f"{cloud['partner_center']}/user_impersonation"] if scopes else [default]
     assert consent.scopes == wanted
-    assert (consent.client_id, consent.tenant) == (app["app_id"], world["ep"]["partner_tenant_id"])
-    assert consent.client_secret == app["secret"]
+    assert (consent.client_id, consent.tenant) == (device_app["app_id"], world["ep"]["partner_tenant_id"])
+    assert consent.client_secret == device_app["secret"]
     show, _shown = approve_device_code(world)
     consent.show = show
     token = consent.run()
     assert token.scope.startswith(cloud[expected]), token.scope
 
 
-def test_a_sign_in_without_mfa_is_refused_unless_allowed(context, world, app, tmp_path):
+def test_a_sign_in_without_mfa_is_refused_unless_allowed(device_context, world, device_app, tmp_path):
     """Broken by: require_mfa ignored either way, or the sentence without the account."""
     show, _shown = approve_device_code(world, "nomfa")
     with pytest.raises(SecureAppError) as raised:
-        Consent(context, parameters(app, tmp_path), show).run()
+        Consent(device_context, parameters(device_app, tmp_path), show).run()
     assert raised.value.code == "mfa_not_done"
     assert raised.value.message == (
         f"{world['ep']['accounts']['nomfa']['upn']} signed in without multi-factor authentication, so Partner Center "
         "will refuse its tokens: enable MFA for the account and run the consent again (or set require_mfa: false).")
     show, _shown = approve_device_code(world, "nomfa")
-    result = Consent(context, parameters(app, tmp_path, require_mfa=False), show).run()
+    result = Consent(device_context, parameters(device_app, tmp_path, require_mfa=False), show).run()
     assert result.refresh_token and not result.mfa
 
 
@@ -158,25 +184,25 @@ def canned_token(faults, **fields):
             "body": dict({"token_type": "Bearer", "expires_in": 3600, "access_token": "opaque"}, **fields)})
 
 
-def test_an_answer_without_a_refresh_token_is_refused(context, app, tmp_path, faults):
+def test_an_answer_without_a_refresh_token_is_refused(device_context, device_app, tmp_path, faults):
     """Broken by: a consent that returns without a refresh token."""
     canned_token(faults)
     with pytest.raises(SecureAppError) as raised:
-        Consent(context, parameters(app, tmp_path, require_mfa=False), lambda message: None).run()
+        Consent(device_context, parameters(device_app, tmp_path, require_mfa=False), lambda message: None).run()
     assert raised.value.code == "no_refresh_token"
     assert raised.value.message == ("The sign-in returned no refresh token: include offline_access consent for the "
                                     "app and run the consent again.")
 
 
-def test_an_unnamed_account_without_mfa(context, app, tmp_path, faults):
+def test_an_unnamed_account_without_mfa(device_context, device_app, tmp_path, faults):
     """Broken by: no stand-in for an account the token does not name."""
     canned_token(faults, refresh_token="r")
     with pytest.raises(SecureAppError) as raised:
-        Consent(context, parameters(app, tmp_path), lambda message: None).run()
+        Consent(device_context, parameters(device_app, tmp_path), lambda message: None).run()
     assert raised.value.code == "mfa_not_done"
     assert raised.value.message.startswith("The account signed in without multi-factor authentication, ")
     canned_token(faults, refresh_token="r")
-    result = Consent(context, parameters(app, tmp_path, require_mfa=False), lambda message: None).run()
+    result = Consent(device_context, parameters(device_app, tmp_path, require_mfa=False), lambda message: None).run()
     assert result.refresh_token == "r"
 
 
