@@ -46,8 +46,8 @@ def apps(world):
     admin = device_code_token(world["api"], authority, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
                               [ep["cloud"]["graph"] + "/.default"], ep["accounts"]["admin"]["upn"])
     graph = graph_session(ep, admin["access_token"])
-    made = {kind: create_app(graph, f"Consent flow unit tests ({kind})", redirects=("http://localhost",
-                                                                                  "http://127.0.0.1"))
+    loopback = ("http://localhost", "http://127.0.0.1")
+    made = {kind: create_app(graph, f"Consent flow unit tests ({kind})", redirects=loopback)
             for kind in ("web", "device")}
     assert graph.patch(f"/applications/{made['device']['object_id']}",
                        json={"isFallbackPublicClient": True}).status_code == 204
