@@ -462,13 +462,16 @@ def test_a_listener_that_cannot_be_bound_again_is_closed_and_refused(monkeypatch
     assert second.asked == (LOOPBACK, 8400) and second.RequestHandlerClass == "the handler"
 
 
-@pytest.mark.parametrize("address", [None, ()])
+@pytest.mark.parametrize("address", [None, (), "absent"])
 def test_a_listener_without_an_address_is_closed_and_refused(monkeypatch, address):
     """Broken by: a listener without an address taken, or left open."""
     class Receiver:
         def __init__(self, port=None):
             self._server = StubbornServer(("0.0.0.0", port), None)
-            self._server.server_address = address
+            if address == "absent":
+                del self._server.server_address
+            else:
+                self._server.server_address = address
 
     StubbornServer.made = []
     monkeypatch.setattr(_consent, "AuthCodeReceiver", Receiver)
@@ -476,6 +479,20 @@ def test_a_listener_without_an_address_is_closed_and_refused(monkeypatch, addres
         loopback_receiver(8400)
     assert raised.value.code == "listener_not_loopback"
     assert [s.closed for s in StubbornServer.made] == [1]
+
+
+def test_a_listener_on_the_loopback_address_is_kept(monkeypatch):
+    """Broken by: a listener msal bound to 127.0.0.1 closed and bound again (or refused)."""
+    class Receiver:
+        def __init__(self, port=None):
+            self._server = StubbornServer((LOOPBACK, port), None)
+            self._server.server_address = (LOOPBACK, port)
+
+    StubbornServer.made = []
+    monkeypatch.setattr(_consent, "AuthCodeReceiver", Receiver)
+    receiver = loopback_receiver(8400)
+    assert StubbornServer.made == [receiver._server]  # pylint: disable=protected-access
+    assert receiver._server.closed == 0  # pylint: disable=protected-access
 
 
 # code ---------------------------------------------------------------------------------------------
