@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 
 import pytest
 
@@ -154,3 +155,11 @@ def test_a_linked_file_is_one_sentence(tmp_path):
     assert raised.value.code == "unsafe_state_file"
     assert raised.value.message == (f"The pending sign-in file {path} cannot be read safely (a link?): remove it and "
                                     "run again.")
+
+
+def test_the_file_is_written_in_the_state_directory(tmp_path, monkeypatch):
+    """Broken by: the temporary file made in the system's temporary directory (then renamed)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
+    path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
+    _save_private(path, {"code_verifier": "v"})
+    assert _load_private(path) == {"code_verifier": "v"}
