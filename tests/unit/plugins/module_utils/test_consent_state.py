@@ -71,7 +71,8 @@ def test_a_new_state_directory_is_0700(tmp_path):
 
 def test_the_file_is_named_by_the_app_and_the_tenant(tmp_path, monkeypatch):
     """The client id in lower case; a tenant's letters, digits, '-' and '.' kept, anything else
-    '_'; a state_dir with '~' is the user's."""
+    '_'; a state_dir with '~' is the user's.
+    Broken by: the client id kept in its case, another character kept or replaced, '~' not expanded."""
     monkeypatch.setenv("HOME", str(tmp_path))
     assert _flow_file("~/state", CLIENT_ID.upper(), "Contoso-1.onmicrosoft.com") == str(
         tmp_path / "state" / f"consent-{CLIENT_ID}-Contoso-1.onmicrosoft.com.json")
@@ -81,6 +82,7 @@ def test_the_file_is_named_by_the_app_and_the_tenant(tmp_path, monkeypatch):
 @pytest.mark.parametrize("client_id, shown", [("not-a-guid", "not-a-guid"), ("x" * 81, "the value given"),
                                               ("a\nb", "the value given")])
 def test_a_client_id_that_is_no_guid_is_one_sentence(tmp_path, client_id, shown):
+    """Broken by: the value shown when it is long or not printable, or another sentence."""
     with pytest.raises(SecureAppError) as raised:
         _flow_file(str(tmp_path), client_id, "contoso.onmicrosoft.com")
     assert raised.value.code == "invalid_client_id"
@@ -89,7 +91,8 @@ def test_a_client_id_that_is_no_guid_is_one_sentence(tmp_path, client_id, shown)
 
 @pytest.mark.parametrize("kind", ["link", "dangling link", "file"])
 def test_a_state_directory_that_is_a_link_or_a_file_is_refused(tmp_path, kind):
-    """A file or a dangling link there was an OSError with a traceback, not this sentence."""
+    """A file or a dangling link there was an OSError with a traceback, not this sentence.
+    Broken by: a link or a file accepted, or the makedirs error let through."""
     state = tmp_path / "state"
     if kind == "link":
         (tmp_path / "real").mkdir(mode=0o700)
@@ -108,6 +111,7 @@ def test_a_state_directory_that_is_a_link_or_a_file_is_refused(tmp_path, kind):
 
 
 def test_the_messages_of_an_unsafe_directory(tmp_path):
+    """Broken by: another sentence or code, or the mode shown in another form."""
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o755)
@@ -127,6 +131,7 @@ def test_the_messages_of_an_unsafe_directory(tmp_path):
 
 
 def test_a_write_that_fails_leaves_no_file(tmp_path):
+    """Broken by: the temporary file kept, or the old file replaced by a partial one."""
     path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
     _save_private(path, {"code_verifier": "old"})
     with pytest.raises(TypeError):
@@ -136,6 +141,7 @@ def test_a_write_that_fails_leaves_no_file(tmp_path):
 
 
 def test_the_saved_file_is_new_and_private(tmp_path):
+    """Broken by: a missing file not read as None, a mode other than 0600, a leftover file."""
     path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
     assert _load_private(path) is None
     _save_private(path, {"code_verifier": "v", "state": "s"})
@@ -146,6 +152,7 @@ def test_the_saved_file_is_new_and_private(tmp_path):
 
 
 def test_a_linked_file_is_one_sentence(tmp_path):
+    """Broken by: a link followed, or another sentence or code."""
     path = _flow_file(str(tmp_path / "state"), CLIENT_ID, "contoso.onmicrosoft.com")
     os.makedirs(os.path.dirname(path), mode=0o700)
     (tmp_path / "elsewhere.json").write_text("{}")
