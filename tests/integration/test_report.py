@@ -102,6 +102,14 @@ def test_the_report_page_shows_every_count_and_row_and_names_as_text(run_playboo
     assert len(rows) == 4
     assert "Generated " in out.read_text() and "&lt;p&gt;tenant&lt;/p&gt;" in out.read_text()
     assert "a&amp;b@&lt;x&gt;.com" in out.read_text()
+    same_as_the_role_writes(out)
+
+
+def same_as_the_role_writes(out):
+    """The role writes both files with the customer_access_files filter: the template's bytes, and
+    to_nice_json's."""
+    assert (out.parent / f"{out.name}.files.html").read_bytes() == out.read_bytes()
+    assert (out.parent / f"{out.name}.files.json").read_bytes() == (out.parent / f"{out.name}.nice.json").read_bytes()
 
 
 LINK = "https://login.example/AdminPortal/Home#/partners/invitation/granularAdminRelationships/r-2?a=1&b=\"x\""
@@ -136,6 +144,7 @@ def test_awaiting_approval_links_and_what_the_run_changed(run_playbook, tmp_path
                                 f"{HOSTILE[2]} (", "t-2", "): relationship requested"]
         heading = "What this run would change (check mode)" if check_mode else "What this run changed"
         assert f"<h2>{heading}</h2>" in out.read_text()
+        same_as_the_role_writes(out)
         by_name = {row[1].split("\n")[0]: row for row in page.rows[1:]}
         assert by_name[HOSTILE[1]][0] == "awaiting approval"
         assert by_name[HOSTILE[1]][-1].endswith("\ninvitation link: javascript:alert(1)")
