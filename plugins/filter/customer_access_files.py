@@ -50,7 +50,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(json), the report as C(customer-access.json) holds it; C(html), the rendered page.
+  description:
+    - C(json), the report as C(customer-access.json) holds it; C(html), the rendered page; C(sentences), one line
+      C(name: sentence) for each customer with a sentence, in the report's order (the role's summary shows them).
   type: dict
 """
 
@@ -107,7 +109,9 @@ def customer_access_files(report: dict[str, Any], template: str, partner: dict[s
         customer_access_report=data, partner_token={"tenant_id": partner.get("tenant_id"), "upn": partner.get("upn")})
     # Names come from Partner Center: the texts are data, never a template.
     return wrap_var({"json": json.dumps(data, indent=2, sort_keys=True, separators=(",", ": ")) + "\n",
-                     "html": html})
+                     "html": html,
+                     "sentences": [f"{row.get('name')}: {row.get('sentence')}" for row in data["customers"]
+                                   if row.get("sentence")]})
 
 
 class FilterModule:

@@ -63,3 +63,9 @@ def test_anything_but_a_report_is_refused(bad):
 
 def test_the_filter_is_registered():
     assert FilterModule().filters() == {"customer_access_files": customer_access_files}
+
+
+def test_the_sentences_are_the_summary_lines_of_the_customers_with_one():
+    data = {"customers": [{"name": "A & B", "sentence": "No GDAP."}, {"name": "C", "sentence": ""},
+                          {"name": None, "sentence": "Unnamed."}]}
+    assert customer_access_files(data, "", PARTNER)["sentences"] == ["A & B: No GDAP.", "None: Unnamed."]
