@@ -171,23 +171,28 @@ def _plan(row: dict[str, Any], relationships: list[dict[str, Any]], wanted_roles
     consent: the service account's roles can grant the missing consent."""
     if row["status"] == "reachable":
         return [], []
+    # Each relationship's status and roles read once: Ansible hands a filter its variables in
+    # containers that do work on every read (thousands of customers).
+    views = []
+    for relationship in relationships:
+        roles = list(relationship.get("roles") or [])
+        views.append((relationship, relationship.get("status"), roles, [role.get("id", "") for role in roles]))
 
-    def successor(relationship: dict[str, Any]) -> bool:
-        if relationship.get("id") == row["relationship_id"] or relationship.get("status") not in LIVE_STATUSES:
+    def successor(relationship: dict[str, Any], status: Any) -> bool:
+        if relationship.get("id") == row["relationship_id"] or status not in LIVE_STATUSES:
             return False
         left = _days_left(relationship, now)
-        return relationship.get("status") not in USABLE_STATUSES or left is None or left >= warning_days
+        return status not in USABLE_STATUSES or left is None or left >= warning_days
     ending = row["relationship"] in ENDED_LABELS or row["relationship"] == "GDAP expiring"
-    renew = ending and not any(successor(r) for r in relationships)
-    consenting = any(r.get("status") in LIVE_STATUSES
-                     and any(role.get("id") in CONSENT_ROLE_IDS for role in r.get("roles") or [])
-                     for r in relationships)
+    renew = ending and not any(successor(relationship, status) for relationship, status, _roles, _ids in views)
+    consenting = any(status in LIVE_STATUSES and any(role_id in CONSENT_ROLE_IDS for role_id in ids)
+                     for _relationship, status, _roles, ids in views)
     assignments = []
-    for relationship in relationships:
-        roles = [role["id"] for role in relationship.get("roles") or []
-                 if str(role.get("id", "")).lower() in wanted_roles or str(role.get("name", "")).lower() in wanted_roles]
-        if relationship.get("status") in USABLE_STATUSES and not _covers_me(relationship) and roles:
-            assignments.append({"relationship_id": relationship.get("id"), "roles": roles})
+    for relationship, status, roles, ids in views:
+        held = [role["id"] for role, role_id in zip(roles, ids)
+                if str(role_id).lower() in wanted_roles or str(role.get("name", "")).lower() in wanted_roles]
+        if status in USABLE_STATUSES and not _covers_me(relationship) and held:
+            assignments.append({"relationship_id": relationship.get("id"), "roles": held})
     wanted = {"request": not consenting and not renew, "renew": renew, "assign": bool(assignments),
               "consent": row["status"] == "needs_consent"}
     return [fix for fix in FIXES if wanted[fix]], assignments
