@@ -70,9 +70,10 @@ def relationship_view(relationship: dict[str, Any], assignments: list[dict[str, 
 
 def read_relationships(http: HttpClient, cloud: Cloud, graph_token: str, *, customer_tenant_id: str | None = None,
                        customer_tenants: list[str] | None = None, include_access_assignments: bool = True,
-                       concurrency: int = 8) -> dict[str, Any]:
+                       concurrency: int = 8, assignment_statuses: list[str] | None = None) -> dict[str, Any]:
     """customer_tenants, when given, keeps those customers' relationships only, before any access
-    assignment is read (one listing, then one read per relationship asked about)."""
+    assignment is read (one listing, then one read per relationship asked about); assignment_statuses,
+    when given, reads the access assignments only of the relationships in those statuses."""
     from ._gdap_lifecycle import invitation_link  # it builds on this module
 
     graph = Relationships(http, cloud, graph_token)
@@ -83,8 +84,11 @@ def read_relationships(http: HttpClient, cloud: Cloud, graph_token: str, *, cust
     my_groups = graph.my_groups() if include_access_assignments else []
     my_group_ids = {str(group.get("id")).lower() for group in my_groups}
 
+    read_statuses = None if assignment_statuses is None else set(assignment_statuses)
+
     def with_assignments(relationship: dict[str, Any]) -> dict[str, Any]:
-        assignments = graph.access_assignments(relationship["id"]) if include_access_assignments else []
+        wanted = include_access_assignments and (read_statuses is None or relationship.get("status") in read_statuses)
+        assignments = graph.access_assignments(relationship["id"]) if wanted else []
         return relationship_view(relationship, assignments, my_group_ids,
                                  invitation_link(cloud, str(relationship.get("id"))))
 
