@@ -45,14 +45,15 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ report | partnercenter.secure_app.customer_access_files(page, partner_token) }}"
   vars:
-    page: !unsafe "<p>{{ customer_access_report.total }} customers of {{ partner_token.tenant_id | e }}</p>\n"
+    # The template as text: raw, Ansible itself does not render it.
+    page: "{% raw %}<p>{{ customer_access_report.total }} customers of {{ partner_token.tenant_id | e }}</p>{% endraw %}"
 """
 
 RETURN = r"""
 _value:
   description:
-    - C(json), the report as C(customer-access.json) holds it; C(html), the rendered page; C(sentences), one line
-      C(name: sentence) for each customer with a sentence, in the report's order (the role's summary shows them).
+    - "C(json), the report as C(customer-access.json) holds it; C(html), the rendered page; C(sentences), one line
+      C(name: sentence) for each customer with a sentence, in the report's order (the role's summary shows them)."
   type: dict
 """
 
