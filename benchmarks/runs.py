@@ -110,8 +110,11 @@ def customers_run(state: Path, customers: int, named: int, rounds: int, baseline
 
 
 def playbook_with(collections: Path, workdir: Path, name: str, plays: list[dict], variables: dict) -> dict:
-    """playbook() with the collection found in collections (an ansible_collections parent folder)."""
-    path = workdir / f"{name}.yml"
+    """playbook() with the collection found in collections (an ansible_collections parent folder). The
+    playbook goes to a folder of its own: Ansible would take the collections folder beside it first."""
+    folder = workdir / "baseline"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yml"
     path.write_text(json.dumps(plays))
     env = dict(ansible_env(workdir), ANSIBLE_COLLECTIONS_PATH=str(collections))
     return measured([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
