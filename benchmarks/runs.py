@@ -89,8 +89,8 @@ def customers_run(state: Path, customers: int, named: int, rounds: int, baseline
             FANOUT: counted(FANOUT, fanout, role="partner_token"),
         }
         if baseline is not None:  # the same run with another version of the collection, in the same rounds
-            work_items[f"all {len(everyone)}, baseline"] = counted(f"all {len(everyone)}, baseline", base,
-                                                                  collections=baseline)
+            name = f"all {len(everyone)}, baseline"
+            work_items[name] = counted(name, base, collections=baseline)
         results = interleaved(rounds, work_items)
     sizes = {name: len(chosen) if name.endswith("named") else len(everyone) for name in results}
     rows = {}
@@ -147,8 +147,8 @@ def main() -> None:
         if "customers" not in args.skip:
             report["customers_yml"] = {}
             for customers in args.customers:
-                report["customers_yml"][str(customers)] = customers_run(Path(state), customers, args.named, args.rounds,
-                                                                    args.baseline)
+                report["customers_yml"][str(customers)] = customers_run(
+                    Path(state), customers, args.named, args.rounds, args.baseline)
                 print(json.dumps(report["customers_yml"][str(customers)], indent=2), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "runs.json").write_text(json.dumps(report, indent=2) + "\n")
