@@ -19,9 +19,9 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_lif
     DEFAULT_SUCCESSOR_NAME, RelationshipWriter, check_name, check_settings, ends_within, extend, extension,
     invitation_link, renewal_reason, resolve_roles, role_ids, run_relationships, summary)
 from gdap_sandbox import (  # pylint: disable=import-error
-    CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, RELATIONSHIPS,
+    DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, RELATIONSHIPS,
     USER_ADMINISTRATOR, TaskContext, active_relationship, create_relationship, customer, gdap_app, module_context,
-    read_relationship, set_relationship, unique_name, writes, writes_during)
+    read_relationship, set_relationship, unique_name, writes_during)
 
 SECURITY_ADMINISTRATOR = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 EXCHANGE_ADMINISTRATOR = "29232cdf-9323-42fd-ade2-1d097af3e4de"
@@ -604,7 +604,6 @@ def test_a_taken_successor_name_is_one_sentence(world, gdap, task, tenant):
                                             roles=["Teams Administrator"], renew_within_days=3,
                                             fail_on_customer_error=False), check_mode=False)
     entry = result["customers"][0]
-    ends = entry["relationship"]  # pylint: disable=unused-variable
     assert entry["error_code"] == "display_name_in_use"
     assert re.fullmatch(re.escape(f"The relationship {name!r} ends on ") + r"\d{4}-\d\d-\d\d" + re.escape(
         f" and needs a successor, but its name {taken.upper()!r} is taken by another relationship (Graph wants each "
@@ -649,8 +648,8 @@ def test_terminate(world, gdap, task, tenant):
     assert sent == [("POST", f"{RELATIONSHIPS}/{made['id']}/requests", 201)]
     assert (entry["status"], entry["relationship"]) == ("terminationRequested", after)
     assert result["diff"] == {"before": {tenant: summary(made)}, "after": {tenant: after}}
-    assert read_relationship(gdap["graph"], made["id"])["status"] in ("terminationRequested", "terminating",
-                                                                     "terminated")
+    terminating = ("terminationRequested", "terminating", "terminated")
+    assert read_relationship(gdap["graph"], made["id"])["status"] in terminating
     set_relationship(api, made["id"], status="terminated")
     again, sent = writes_during(api, lambda: run_relationships(task, given, check_mode=False))
     assert sent == [] and again["changed"] is False
