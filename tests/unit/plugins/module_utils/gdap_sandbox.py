@@ -18,6 +18,9 @@ DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
 USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 RELATIONSHIPS = "/tenantRelationships/delegatedAdminRelationships"
+# Every relationship a test made here or moved on: ended once its module is done (ended_after),
+# for the session's other tests expect the customer without a relationship to have none active.
+MADE: list[str] = []
 
 
 def customer(ep: dict[str, Any], kind: str) -> str:
@@ -80,12 +83,14 @@ def create_relationship(graph: Any, tenant_id: str, name: str | None = None, rol
         "autoExtendDuration": auto_extend,
         "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in roles]}})
     assert made.status_code == 201, made.text
+    MADE.append(made.json()["id"])
     return made.json()
 
 
 def set_relationship(api: Any, relationship_id: str, **changes: Any) -> None:
     """status, endsInDays, autoExtendDays: as Partner Center or the customer would change them."""
     assert api.call("POST", "/gdap-relationship", dict(changes, id=relationship_id))["affected"] == 1
+    MADE.append(relationship_id)
 
 
 def active_relationship(graph: Any, api: Any, tenant_id: str, ends_in_days: float = 20, **kwargs: Any) -> dict[str, Any]:
@@ -122,3 +127,15 @@ def gdap_timing(api: Any, **seconds: float):
         yield
     finally:
         api.call("PUT", "/gdap-timing", before)
+
+
+def ended_after(api: Any, gdap: dict[str, Any], tenant_id: str):
+    """Run the module's tests, then end every relationship of the customer they made (those of
+    MADE and those the code under test requested): an active one with an assignment to the
+    service account's group would let it into the customer tenant."""
+    yield
+    listed = gdap["graph"].get(RELATIONSHIPS, params={"$top": "300"}).json()["value"]
+    mine = set(MADE) | {r["id"] for r in listed if r["customer"]["tenantId"] == tenant_id}
+    for relationship_id in mine:
+        api.call("POST", "/gdap-relationship", {"id": relationship_id, "status": "terminated"})
+    MADE.clear()

@@ -19,9 +19,9 @@ from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_lif
     DEFAULT_SUCCESSOR_NAME, RelationshipWriter, check_name, check_settings, ends_within, extend, extension,
     invitation_link, renewal_reason, resolve_roles, role_ids, run_relationships, summary)
 from gdap_sandbox import (  # pylint: disable=import-error
-    DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, RELATIONSHIPS,
-    USER_ADMINISTRATOR, TaskContext, active_relationship, create_relationship, customer, gdap_app, module_context,
-    read_relationship, set_relationship, unique_name, writes_during)
+    DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, RELATIONSHIPS, USER_ADMINISTRATOR, TaskContext,
+    active_relationship, create_relationship, customer, ended_after, gdap_app, module_context, read_relationship,
+    set_relationship, unique_name, writes_during)
 
 SECURITY_ADMINISTRATOR = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 EXCHANGE_ADMINISTRATOR = "29232cdf-9323-42fd-ade2-1d097af3e4de"
@@ -54,6 +54,11 @@ def task(context, gdap):
 @pytest.fixture(scope="module")
 def tenant(world):
     return customer(world["ep"], "none")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ended(world, gdap, tenant):
+    yield from ended_after(world["api"], gdap, tenant)
 
 
 def params(tenant, **given):
