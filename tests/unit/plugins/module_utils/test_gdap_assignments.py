@@ -188,9 +188,8 @@ def test_create_with_the_relationships_roles(world, gdap, task, relationship, gr
     assert sent == []
     assert (again["changed"], again["action"], again["assignment"]) == (False, "none", summary(made[0]))
     assert again["diff"] == {"before": summary(made[0]), "after": summary(made[0])}
-    named, sent = writes_during(api, lambda: run_assignments(task, dict(given, roles=["directory readers",
-                                                                                       HELPDESK_ADMINISTRATOR]),
-                                                             check_mode=False))
+    by_name = dict(given, roles=["directory readers", HELPDESK_ADMINISTRATOR])
+    named, sent = writes_during(api, lambda: run_assignments(task, by_name, check_mode=False))
     assert sent == [] and named["action"] == "none"
 
 
@@ -285,8 +284,7 @@ def test_many_assignments_in_one_call(world, gdap, task, relationship, groups):
     result, sent = writes_during(api, lambda: run_assignments(task, given, check_mode=False))
     assert sorted(method for method, _path, _status in sent) == ["DELETE", "POST"]
     entries = result["assignments"]
-    assert [e["group_id"] for e in entries] == [groups["helpdesk"], groups["tier2"], groups["consent"],
-                                               groups["consent"]]
+    assert [e["group_id"] for e in entries] == [groups[name] for name in ("helpdesk", "tier2", "consent", "consent")]
     assert entries[2]["relationship_id"] == "bad/id" and entries[2]["tenant_id"] is None
     assert entries[3]["tenant_id"] == relationship["customer"]["tenantId"]
     assert entries[3]["error"].endswith("does not hold User Administrator: an assignment gives only roles of its "
