@@ -135,13 +135,13 @@ def wait_until_applied(graph: Assignments, entries: list[dict[str, Any]], timeou
                 found = next((a for a in graph.access_assignments(entry["relationship_id"])
                               if a.get("id") == (entry["before"] or {}).get("id")), None)
                 return found is not None and found.get("status") != "deleted"
-            found = graph.assignment(entry["relationship_id"], entry["assignment"]["id"])
+            assignment_id = entry["assignment"]["id"]
+            found = graph.assignment(entry["relationship_id"], assignment_id)
             entry["assignment"] = summary(found)
             status = (found or {}).get("status")
-            if status not in (ASSIGNMENT_ACTIVE, ASSIGNMENT_PENDING):
-                raise SecureAppError(f"Graph reports the access assignment {entry['assignment'] and entry['assignment']['id']} "
-                                     f"as {status or 'missing'}: look at it in Partner Center, then run again.",
-                                     code="assignment_failed")
+            if status not in (ASSIGNMENT_ACTIVE, ASSIGNMENT_PENDING):  # the id it was written with, even if missing
+                raise SecureAppError(f"Graph reports the access assignment {assignment_id} as {status or 'missing'}: "
+                                     "look at it in Partner Center, then run again.", code="assignment_failed")
             return status == ASSIGNMENT_PENDING
 
         def checked(entry: dict[str, Any]) -> bool:

@@ -358,8 +358,9 @@ def test_wait_timeout_is_each_ones_error(world, task, relationship, groups):
     assert error.details["action"] == "create" and error.details["assignment"]["status"] == "pending"
 
 
-def test_an_assignment_graph_failed_is_one_sentence(world, task, relationship, groups, faults):
-    """A status other than pending or active while waiting, or the assignment missing."""
+def test_an_assignment_graph_failed_is_one_sentence(world, gdap, task, relationship, groups, faults):
+    """A status other than pending or active while waiting, or the assignment missing: the
+    sentence names the assignment written (it once said "None" for a missing one)."""
     for body, shown in (({"id": "a-1", "status": "error"}, "error"), (None, "missing")):
         group = groups["helpdesk"] if body else groups["tier2"]
         faults({"service": "graph", "method": "GET", "path": r"/accessAssignments/[^/]+$",
@@ -369,10 +370,13 @@ def test_an_assignment_graph_failed_is_one_sentence(world, task, relationship, g
                                  check_mode=False)
         world["api"].call("DELETE", "/faults")
         entry = result["assignments"][0]
+        written = next(a["id"] for a in listed(gdap, relationship["id"])
+                       if a["accessContainer"]["accessContainerId"] == group)
         assert entry["error_code"] == "assignment_failed"
-        shown_id = "a-1" if body else None
-        assert entry["error"] == (f"Graph reports the access assignment {shown_id} as {shown}: look at it in Partner "
+        assert entry["error"] == (f"Graph reports the access assignment {written} as {shown}: look at it in Partner "
                                   "Center, then run again.")
+        assert entry["assignment"] == ({"id": "a-1", "status": "error", "group_id": None, "roles": [], "etag": None}
+                                       if body else None)
 
 
 def test_a_failed_write_is_not_waited_for(world, task, relationship, groups, faults):
