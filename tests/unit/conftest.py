@@ -19,6 +19,9 @@ def _collection_root() -> str:
 
 
 sys.path.insert(0, _collection_root())
+# The sandbox-backed tests' shared helpers (sandbox_world, gdap_sandbox), importable under pytest
+# and under ansible-test units alike (the latter puts only the collection on the path).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins" / "module_utils"))
 
 
 import pytest  # noqa: E402
