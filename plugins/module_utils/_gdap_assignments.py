@@ -21,7 +21,7 @@ from ._fanout import customer_error, fan_out
 from ._gdap_lifecycle import RELATIONSHIPS, RelationshipWriter, resolve_roles, role_ids
 from ._gdap_roles import role_name
 from ._gdap_status import ASSIGNMENT_ACTIVE, ASSIGNMENT_PENDING
-from ._http import StatusHint, StatusHints, checked_response
+from ._http import StatusHint, StatusHints
 
 RELATIONSHIP_ID = re.compile(r"^[0-9A-Za-z-]{1,100}$")  # it goes into the URL path
 GONE = frozenset({"deleting", "deleted"})
@@ -48,12 +48,6 @@ class Assignments(RelationshipWriter):
                           create_once=True, json={
                               "accessContainer": {"accessContainerId": group_id, "accessContainerType": "securityGroup"},
                               "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in roles]}})
-
-    def _with_etag(self, method: str, path: str, action: str, etag: str, **kwargs: Any) -> None:
-        response = self.http.request(method, self.base + path, headers=dict(self.headers, **{"If-Match": etag}),
-                                     **kwargs)
-        checked_response(response, action, expected=(200, 202, 204), hints=self.status_hints(),
-                         missing_ok=method == "DELETE")
 
     def change(self, relationship_id: str, assignment_id: str, roles: list[str], etag: str) -> None:
         self._with_etag("PATCH", f"{RELATIONSHIPS}/{relationship_id}/accessAssignments/{assignment_id}",

@@ -127,12 +127,16 @@ class RelationshipWriter(Relationships):
         return self._call("POST", RELATIONSHIPS, f"create GDAP relationship {body['displayName']!r}",
                           expected=(201,), create_once=True, json=body)
 
+    def _with_etag(self, method: str, path: str, action: str, etag: str, **kwargs: Any) -> None:
+        """A change sent with If-Match: Graph refuses it (412) when the object changed since etag was read."""
+        response = self.http.request(method, self.base + path, headers=dict(self.headers, **{"If-Match": etag}),
+                                     **kwargs)
+        checked_response(response, action, expected=(200, 202, 204), hints=self.status_hints(),
+                         missing_ok=method == "DELETE")
+
     def update(self, relationship_id: str, etag: str, body: dict[str, Any]) -> None:
-        """PATCH with If-Match: Graph refuses (412) when the relationship changed since etag was read."""
-        response = self.http.request("PATCH", f"{self.base}{RELATIONSHIPS}/{relationship_id}",
-                                     headers=dict(self.headers, **{"If-Match": etag}), json=body)
-        checked_response(response, f"update GDAP relationship {relationship_id}", expected=(200, 204),
-                         hints=self.status_hints())
+        self._with_etag("PATCH", f"{RELATIONSHIPS}/{relationship_id}", f"update GDAP relationship {relationship_id}",
+                        etag, json=body)
 
     def ask(self, relationship_id: str, action: str) -> None:
         """A request on the relationship: lockForApproval or terminate."""

@@ -8,11 +8,11 @@ import re
 import pytest
 
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import resolve_cloud
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_consents import (
     DEFAULT_GRANTS, Consents, apply_consent, check_grants, normalize_grants)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import exchange
+from gdap_sandbox import module_context  # pylint: disable=import-error
 
 UNKNOWN_CUSTOMER = "0badc0de-0000-4000-8000-000000000000"
 
@@ -28,9 +28,7 @@ def with_support_id(sentence):
 
 @pytest.fixture(scope="module")
 def context(world):
-    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
-               "timeout": 30, "retries": 0}
-    made = Context(options.get)
+    made = module_context(world)
     yield made
     made.close()
 

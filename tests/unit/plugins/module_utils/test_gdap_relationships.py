@@ -6,23 +6,18 @@ Graph's largest page, and the sentence of each refusal."""
 from __future__ import annotations
 
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_lifecycle import invitation_link
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_relationships import (
     RELATIONSHIP_PAGE_SIZE, Relationships, read_relationships, relationship_view)
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._tokens import exchange
-
-GDAP_READ_WRITE = "885f682f-a990-4bad-a642-36736a74b0c7"  # DelegatedAdminRelationship.ReadWrite.All
-CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
-DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
-HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
-RELATIONSHIPS = "/tenantRelationships/delegatedAdminRelationships"
+from gdap_sandbox import (  # pylint: disable=import-error
+    CLOUD_APPLICATION_ADMINISTRATOR, DIRECTORY_READERS, HELPDESK_ADMINISTRATOR, RELATIONSHIPS, create_relationship,
+    gdap_app, module_context)
 
 
 def customer(ep, kind):
@@ -31,47 +26,15 @@ def customer(ep, kind):
 
 @pytest.fixture(scope="module")
 def context(world):
-    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
-               "timeout": 30, "retries": 0}
-    made = Context(options.get)
+    made = module_context(world)
     yield made
     made.close()
 
 
 @pytest.fixture(scope="module")
 def gdap(world, context):
-    """A SAM app that may read and write GDAP, consented by the service account: its Graph token,
-    and a Graph session with it for the writes that set the scene."""
-    from conformance_helpers import (  # pylint: disable=import-outside-toplevel,import-error
-        consent, create_app, device_code_token, graph_session)
-    from sandbox import catalog  # pylint: disable=import-outside-toplevel,import-error
-
-    ep = world["ep"]
-    authority = f"{ep['cloud']['login']}/{ep['partner_tenant_id']}"
-    admin = device_code_token(world["api"], authority, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-                              [ep["cloud"]["graph"] + "/.default"], ep["accounts"]["admin"]["upn"])
-    admin_graph = graph_session(ep, admin["access_token"])
-    app = create_app(admin_graph, "GDAP reader unit tests")
-    access = admin_graph.get(f"/applications/{app['object_id']}").json()["requiredResourceAccess"]
-    for entry in access:
-        if entry["resourceAppId"] == catalog.GRAPH_APP_ID:
-            entry["resourceAccess"].append({"id": GDAP_READ_WRITE, "type": "Scope"})
-    assert admin_graph.patch(f"/applications/{app['object_id']}",
-                             json={"requiredResourceAccess": access}).status_code == 204
-    result, _client = consent(ep, authority, app)
-    tokens = exchange(context, client_id=app["app_id"], client_secret=app["secret"], tenant=ep["partner_tenant_id"],
-                      refresh_token=result["refresh_token"], resources=["graph"])["tokens"]
-    token = tokens["graph"]["access_token"]
-    return {"token": token, "graph": graph_session(ep, token)}
-
-
-def create_relationship(graph, tenant_id, name=None, roles=(HELPDESK_ADMINISTRATOR,)):
-    made = graph.post(RELATIONSHIPS, json={
-        "displayName": name or f"unit {uuid.uuid4().hex[:12]}", "duration": "P30D",
-        "customer": {"tenantId": tenant_id},
-        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in roles]}})
-    assert made.status_code == 201, made.text
-    return made.json()
+    """A SAM app that may read and write GDAP (gdap_sandbox.gdap_app)."""
+    return gdap_app(world, context, "GDAP reader unit tests")
 
 
 def graph_requests(world):
