@@ -187,6 +187,15 @@ class _Adapter(HTTPAdapter):
         policy.gate = self.gate
         self._safe = policy
 
+    def cert_verify(self, conn, url, verify, cert):
+        # requests checks the CA bundle's path (exists, isdir) on every request, two file system
+        # calls that a fan-out's threads each wait for; a pool keeps what the check set on it, so
+        # it is checked again only when the bundle or the client certificate changes.
+        checked = (url.lower().startswith("https"), verify, cert)
+        if getattr(conn, "_secure_app_checked", None) != checked:
+            super().cert_verify(conn, url, verify, cert)
+            conn._secure_app_checked = checked  # pylint: disable=protected-access
+
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
         # A fresh copy per call: the deadline counts from this call's first attempt.
         policy = self._strict if getattr(request, "create_once", False) else self._safe
@@ -204,6 +213,11 @@ class _Adapter(HTTPAdapter):
             with self._lock:
                 self.retries_seen += len(history.history)
         return response
+
+
+def _unchanged(request):
+    """An authentication that leaves the request as it is (see HttpClient._netrc_auth)."""
+    return request
 
 
 def require_requests() -> None:
@@ -239,6 +253,7 @@ class HttpClient:
         self.session.verify = ca_bundle or True
         self.session.headers["User-Agent"] = "partnercenter.secure_app"
         self._settings_by_origin: dict[tuple[str, str], dict[str, Any]] = {}
+        self._netrc_by_origin: dict[tuple[str, str], Any] = {}
 
     @property
     def retries_seen(self) -> int:
@@ -250,10 +265,10 @@ class HttpClient:
             self.adapter.init_poolmanager(size, size)
 
     def _environment_settings(self, url: str) -> dict[str, Any]:
-        """Proxies (and their exclusions), netrc and the CA bundle from the environment, read once
-        per origin: requests reads them again on every call, which a fan-out of a thousand token
-        requests to one host pays in CPU. The result is the same, a proxy from the environment
-        included."""
+        """Proxies (and their exclusions) and the CA bundle from the environment, read once per
+        origin (netrc: _netrc_auth): requests reads them again on every call, which a fan-out of
+        a thousand token requests to one host pays in CPU. The result is the same, a proxy from
+        the environment included."""
         parsed = urlparse(url)
         origin = (parsed.scheme, parsed.netloc)
         settings = self._settings_by_origin.get(origin)
@@ -262,10 +277,22 @@ class HttpClient:
             self._settings_by_origin[origin] = settings
         return dict(settings)
 
+    def _netrc_auth(self, url: str) -> Any:
+        """The netrc entry for the URL's host as requests would use it, read once per origin
+        (requests reads the file on every request). Without one, an authentication that changes
+        nothing: requests then reads no netrc for the request."""
+        parsed = urlparse(url)
+        origin = (parsed.scheme, parsed.netloc)
+        auth = self._netrc_by_origin.get(origin)
+        if auth is None:
+            auth = requests.utils.get_netrc_auth(url) if self.session.trust_env else None
+            auth = self._netrc_by_origin[origin] = auth or _unchanged
+        return auth
+
     def request(self, method: str, url: str, *, create_once: bool = False, **kwargs: Any) -> "requests.Response":
         kwargs.setdefault("timeout", self.timeout)
         with sentences_for_transport_errors(url, self):
-            prepared = self.session.prepare_request(requests.Request(method, url, **{
+            prepared = self.session.prepare_request(requests.Request(method, url, auth=self._netrc_auth(url), **{
                 key: kwargs.pop(key) for key in ("headers", "params", "json", "data") if key in kwargs}))
             prepared.create_once = create_once
             settings = self._environment_settings(prepared.url)

@@ -92,6 +92,8 @@ def known() -> Iterable[str]:
 
 def _known_spans(run: str) -> list[tuple[int, int]]:
     """Where the run holds a remembered form or a piece of one at least a window long."""
+    if not _windows:  # no long secret remembered (a task given only a JWT): nothing to look up
+        return []
     spans = []
     position = 0
     while position + _PIECE <= len(run):

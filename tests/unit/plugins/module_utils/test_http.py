@@ -357,3 +357,65 @@ def test_missing_is_an_answer_only_when_the_caller_says_so(fixed, missing_ok):
     assert service_error("read it", client.request("GET", base), missing_ok=missing_ok).status == 400
     fixed.answer = (204, {}, b"")
     assert checked_response(client.request("GET", base), "read it", expected=(204,)).status_code == 204
+
+
+def test_netrc_is_read_once_per_origin_and_still_applies(fixed, tmp_path, monkeypatch):
+    """Broken by: reading the netrc file on every request again (requests' default), or dropping
+    the entry it gives (a partner's proxy set-up may rely on it)."""
+    import requests  # pylint: disable=import-outside-toplevel
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login proxyuser password proxypass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    reads = []
+    original = requests.utils.get_netrc_auth
+
+    def counting(url, *args, **kwargs):
+        reads.append(url)
+        return original(url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.utils, "get_netrc_auth", counting)
+    monkeypatch.setattr(requests.sessions, "get_netrc_auth", counting)
+    client = HttpClient(retries=0)
+    base = f"http://127.0.0.1:{fixed.server_address[1]}"
+    for path in ("/a", "/b", "/c"):
+        assert client.get(base + path).status_code == 200
+    assert len(reads) == 1
+    assert [seen["headers"].get("Authorization") for seen in fixed.seen] == ["Basic cHJveHl1c2VyOnByb3h5cGFzcw=="] * 3
+
+
+def test_without_a_netrc_entry_the_request_keeps_its_own_authorization(fixed, tmp_path, monkeypatch):
+    """Broken by: an authentication object that changes the request when netrc has no entry."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine elsewhere.invalid login u password p\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = HttpClient(retries=0)
+    base = f"http://127.0.0.1:{fixed.server_address[1]}"
+    client.get(base + "/a", headers={"Authorization": "Bearer abc"})
+    client.get(base + "/b")
+    assert [seen["headers"].get("Authorization") for seen in fixed.seen] == ["Bearer abc", None]
+
+
+def test_the_ca_bundle_is_checked_once_per_pool_and_again_when_it_changes(fixed, monkeypatch):
+    """Broken by: checking the bundle's path on every request again (two file system calls per
+    request that every thread of a fan-out waits for), or never again when verify changes."""
+    import requests  # pylint: disable=import-outside-toplevel
+
+    checks = []
+    original = requests.adapters.HTTPAdapter.cert_verify
+
+    def counting(self, conn, url, verify, cert):
+        checks.append(verify)
+        return original(self, conn, url, verify, cert)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "cert_verify", counting)
+    client = HttpClient(retries=0)
+    base = f"http://127.0.0.1:{fixed.server_address[1]}"
+    for path in ("/a", "/b", "/c"):
+        client.get(base + path)
+    assert len(checks) == 1 and checks[0]  # the system store, or REQUESTS_CA_BUNDLE where it is set
+    client.get(base + "/d", verify=False)
+    client.get(base + "/e", verify=False)
+    assert checks[1:] == [False]
