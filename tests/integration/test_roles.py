@@ -46,6 +46,20 @@ def test_second_onboard_changes_nothing(onboarded, run_playbook, api):
     assert api.get("/writes")["counts"] == writes
 
 
+def test_switches_given_as_strings_count_as_switches(onboarded, run_playbook, api):
+    """-e onboard_renew_consent=false arrives as the string "false": a second onboarding with the
+    switches so given changes nothing (broken by: `not onboard_renew_consent` without `| bool`,
+    which takes "false" as true and signs in again)."""
+    writes = api.get("/writes")["counts"]
+    variables = dict(onboarded["variables"], onboard_renew_consent="false", onboard_rotate_secret="false",
+                     onboard_require_mfa="false")
+    second = run_playbook("playbooks/onboard.yml", variables)
+    assert second.ok, second
+    assert second.changed_count == 0, [r["task"] for r in second.records if r["result"].get("changed")]
+    assert second.task("Summary")["msg"]["consent"] == "stored refresh token works"
+    assert api.get("/writes")["counts"] == writes
+
+
 def test_onboard_check_mode_writes_nothing(onboarded, run_playbook, api, ep):
     writes = api.get("/writes")["counts"]
     variables = dict(onboarded["variables"], onboard_rotate_secret=True, onboard_renew_consent=True)
