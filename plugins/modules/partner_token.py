@@ -107,7 +107,7 @@ options:
   concurrency:
     description:
       - How many customer tenants are handled at once.
-      - The default comes from measurements at 1,000 tenants (the README's Fan-out performance: 8 took about
+      - The default comes from measurements at 1,000 tenants (as the README's Fan-out performance shows, 8 took about
         twice as long as 32, 64 from as long to a fifth less); when Entra answers 429, every thread pauses for its
         Retry-After, not only the one that got it.
     type: int
