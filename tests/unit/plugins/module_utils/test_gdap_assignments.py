@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_assignments import (
     GONE, RELATIONSHIP_ID, WAIT_INTERVALS, Assignments, run_assignments, summary)
@@ -344,18 +345,73 @@ def test_wait_until_created_and_deleted(world, gdap, task, relationship, groups)
 
 
 def test_wait_timeout_is_each_ones_error(world, task, relationship, groups):
-    """Still pending after wait_timeout: that assignment's error, with its sentence."""
+    """Still pending after wait_timeout: that assignment's error, with its sentence. The looks
+    come at 0, 0.25, 0.75, 1.75 and 3.75 s (the intervals grow to 2 s and stay there), and the
+    last sleep is cut to the deadline: six looks, the timeout at 4.2 s. Broken by: the intervals
+    capped at 1 s (a seventh look), indexed past their end (IndexError at the fifth sleep), the
+    last sleep not cut to the deadline or cut to at least 1 s (the error at 4.75 s or later)."""
     api = world["api"]
     with gdap_timing(api, assignment=30):
+        before = graph_reads(world)
         started = time.monotonic()
         error = refused(lambda: run_assignments(task, params(relationship_id=relationship["id"],
-                                                             group_id=groups["tier2"], wait=True, wait_timeout=0.6),
+                                                             group_id=groups["tier2"], wait=True, wait_timeout=4.2),
                                                 check_mode=False))
-        assert time.monotonic() - started < 2
+        took = time.monotonic() - started
+    assert 4.2 <= took < 4.65, took
+    assert graph_reads(world) - before == 3 + 6  # the relationship, its assignments, the POST, six looks
     assert error.code == "assignment_timeout"
     assert error.message == (f"The access assignment in relationship {relationship['id']} is still being applied after "
-                             "0.6 seconds (wait_timeout): Graph takes a while; run again later, or wait longer.")
+                             "4.2 seconds (wait_timeout): Graph takes a while; run again later, or wait longer.")
     assert error.details["action"] == "create" and error.details["assignment"]["status"] == "pending"
+
+
+def test_a_failed_look_is_that_assignments_error(world, gdap, task, relationship, groups, faults):
+    """Graph failing the read of an assignment while waiting: the entry's error names the read.
+    Broken by: the read's action sentence dropped (it said "Failed to None: ...")."""
+    faults({"service": "graph", "method": "GET", "path": r"/accessAssignments/[^/]+$", "status": 500})
+    result = run_assignments(task, params(assignments=[{"relationship_id": relationship["id"],
+                                                        "group_id": groups["helpdesk"]}],
+                                          wait=True, wait_timeout=5, fail_on_customer_error=False), check_mode=False)
+    written = listed(gdap, relationship["id"])[0]["id"]
+    entry = result["assignments"][0]
+    assert entry["error"].startswith(f"Failed to read access assignment {written}: "), entry["error"]
+
+
+def test_an_assignment_graph_no_longer_lists_is_deleted(world, task, relationship, groups, faults, gdap):
+    """Waiting for a delete: an assignment missing from the listing is gone (Graph drops deleted
+    ones after a while). Broken by: the lookup without its default (StopIteration)."""
+    existing = assigned(gdap, relationship["id"], groups["consent"], BOTH)
+    # The read before the delete passes; the look after it finds an empty listing.
+    faults({"service": "graph", "method": "GET", "path": "/accessAssignments$", "skip": 1, "body": {"value": []}})
+    result = run_assignments(task, params(relationship_id=relationship["id"], group_id=groups["consent"],
+                                          state="absent", wait=True, wait_timeout=5), check_mode=False)
+    assert (result["action"], result["changed"], result["assignment"]) == ("delete", True, None)
+    assert result["assignments"][0]["error"] is None
+    assert existing["id"] == result["diff"]["before"]["id"]
+
+
+@pytest.fixture(scope="module")
+def retrying(world):
+    """A module context that retries twice (the others do not retry)."""
+    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
+               "timeout": 30, "retries": 2}
+    made = Context(options.get)
+    yield made
+    made.close()
+
+
+def test_the_create_is_never_sent_twice(world, gdap, retrying, relationship, groups, faults):
+    """A 500 to the POST may mean Graph created the assignment: it is not retried (a read would
+    be), so the run fails instead of making a second one. Broken by: the POST sent without
+    create_once (retried: created after all)."""
+    faults({"service": "graph", "method": "POST", "path": "/accessAssignments$", "status": 500, "count": 1})
+    error, sent = writes_during(world["api"], lambda: refused(lambda: run_assignments(
+        TaskContext(retrying, gdap["token"]), params(relationship_id=relationship["id"], group_id=groups["helpdesk"]),
+        check_mode=False)))
+    assert error.status == 500 and sent == [] and listed(gdap, relationship["id"]) == []
+    assert error.message.startswith(f"Failed to assign group {groups['helpdesk']} in GDAP relationship "
+                                    f"{relationship['id']}: ")
 
 
 def test_an_assignment_graph_failed_is_one_sentence(world, gdap, task, relationship, groups, faults):
