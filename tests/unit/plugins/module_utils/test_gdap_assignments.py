@@ -218,6 +218,19 @@ def test_change_the_roles_with_if_match(world, gdap, task, relationship, groups)
     assert sent == [] and again["action"] == "none"
 
 
+def test_an_active_assignment_changed_is_shown_pending(world, gdap, task, relationship, groups):
+    """Graph applies a role change after its 202: the result says pending, not the active status
+    read before. Broken by: the status of the assignment read kept in the result."""
+    with gdap_timing(world["api"], assignment=0):
+        existing = assigned(gdap, relationship["id"], groups["tier2"], BOTH)
+        assert listed(gdap, relationship["id"])[0]["status"] == "active"
+    result = run_assignments(task, params(relationship_id=relationship["id"], group_id=groups["tier2"],
+                                          roles=["Directory Readers"]), check_mode=False)
+    assert result["action"] == "update" and result["diff"]["before"]["status"] == "active"
+    assert result["assignment"] == {"id": existing["id"], "status": "pending", "group_id": groups["tier2"],
+                                    "roles": ["Directory Readers"], "etag": None}
+
+
 def test_a_stale_etag_is_one_sentence(world, gdap, task, relationship, groups):
     """The etag given is sent as If-Match (not the one read): Graph refuses it with 412."""
     existing = assigned(gdap, relationship["id"], groups["tier2"], BOTH)
