@@ -365,3 +365,110 @@ def test_a_relationship_that_cannot_consent_with_one_awaiting_approval_awaits_it
     _report, row = one([helpdesk_only("t-1"), pending("t-1")])
     assert (row["status"], row["relationship_name"], row["invitation_link"]) == ("awaiting_approval", "SAM", LINK)
     assert row["sentence"] == APPROVAL.format(link=LINK)
+
+
+# What the mutation review of the filter found untested (2026-12-03) --------------------------------
+
+
+def test_the_results_of_a_looped_task_count_through_their_items():
+    """A loop's results (failed_when: false keeps the play going): each item says what it was for,
+    its changed counts, and a failure's msg is the fix's error; a success's msg is not. A result
+    that is no dict, or names no customer, is skipped without ending the list. Broken by: the
+    loop's results read as entries of their own (no customer: nothing counted), changed or the
+    msg not carried over, a failure under failed_when: false (failed_when_result false, msg set)
+    or with failed set taken for a success, a success's msg taken for an error, or a skipped
+    result ending the list (break for continue)."""
+    customers = [{"tenant_id": f"t-{n}", "delegated_access": False} for n in range(1, 6)]
+    fixes = {
+        "requested": ["no dict", {"item": {"tenant_id": "t-1"}, "changed": True, "failed": False,
+                                  "msg": "All items completed"},
+                      {"item": {"tenant_id": "t-2"}, "changed": False, "failed": True, "msg": "Graph refused t-2."}],
+        "renewed": [{"item": {"relationship_id": "unknown"}, "changed": True},
+                    {"item": {"tenant_id": "t-3"}, "changed": False, "failed": False, "failed_when_result": False,
+                     "msg": "Graph refused t-3."},
+                    {"item": {"tenant_id": "t-4"}, "changed": True, "failed": False, "failed_when_result": False}],
+        "assigned": [{"item": {"relationship_id": "R-T-5"}, "changed": True, "failed": False}],
+    }
+    report = customer_access(customers, [dict(related("t-5"), status="expired", end="2026-01-01T00:00:00Z")],
+                             fixes=fixes)
+    rows = {r["tenant_id"]: r for r in report["customers"]}
+    assert {tenant: (r["changes"], r["sentence"]) for tenant, r in rows.items() if tenant != "t-5"} == {
+        "t-1": (["relationship_requested"], rows["t-1"]["sentence"]), "t-2": ([], "Graph refused t-2."),
+        "t-3": ([], "Graph refused t-3."), "t-4": (["relationship_renewed"], rows["t-4"]["sentence"])}
+    assert rows["t-1"]["sentence"].startswith("No GDAP relationship with this customer")
+    assert rows["t-4"]["sentence"].startswith("No GDAP relationship with this customer")
+    assert rows["t-5"]["changes"] == ["group_assigned"]
+    assert report["changes"] == {"relationship_requested": 1, "relationship_renewed": 1, "group_assigned": 1,
+                                 "consent_granted": 0}
+
+
+def test_what_partner_center_says_of_dap_decides_without_gdap():
+    """delegated_access false without a token check: no DAP (unreachable, request a
+    relationship); true with a failing token: DAP that gave no token. Broken by: the customer's
+    delegated_access not passed on (read as unknown: DAP assumed, or the token's failure taken
+    for no relationship)."""
+    report = customer_access([{"tenant_id": "t-1", "delegated_access": False}], [], [], [], [], ["graph"])
+    [only] = report["customers"]
+    assert (only["status"], only["relationship"], only["fix"]) == ("unreachable", "none", ["request"])
+    report = customer_access([{"tenant_id": "t-1", "delegated_access": True}], [], [], [],
+                             [{"tenant_id": "t-1", "error": "No consent (AADSTS65001).", "resource": "graph"}],
+                             ["graph"], 30, [])
+    [only] = report["customers"]
+    assert (only["relationship"], only["sentence"]) == ("DAP", "DAP gave no token: No consent (AADSTS65001).")
+
+
+def test_the_warning_days_default_to_30():
+    """Broken by: another default (31: a relationship with 30 days left flagged expiring)."""
+    assert customer_access(["t-1"], [related("t-1", end=LATER)], [], [], [], ["graph"])["counts"]["expiring"] == 0
+    assert customer_access(["t-1"], [related("t-1", end=SOON)], [], [], [], ["graph"])["counts"]["expiring"] == 1
+
+
+def test_token_errors_without_a_token_check_are_not_blamed():
+    """reached left out: no token check, so a token error given is not the row's sentence.
+    Broken by: the token error passed to the verdict without a token check."""
+    report = customer_access(["t-1"], [related("t-1")], [{"tenant_id": "t-1", "before": [{"x": 1}]}], [],
+                             [{"tenant_id": "t-1", "error": "No access (AADSTS50020).", "resource": "graph"}],
+                             ["graph"], 30)
+    [only] = report["customers"]
+    assert (only["status"], only["sentence"]) == ("reachable", "")
+
+
+def test_a_listed_invitation_link_beats_the_fixs_and_a_fixs_link_changes_no_other_row():
+    """Broken by: the fix's link replacing the one the listing gave, or set (with the approval
+    sentence) on a customer that does not await approval."""
+    fixes = {"requested": [{"tenant_id": "t-1", "changed": True, "invitation_link": LINK + "2"}]}
+    _report, row = one([pending("t-1")], fixes=fixes)
+    assert (row["invitation_link"], row["sentence"]) == (LINK, APPROVAL.format(link=LINK))
+    _report, row = one([related("t-1")], fixes=fixes, token_errors=[])
+    assert (row["status"], row["invitation_link"], row["sentence"]) == ("reachable", None, "")
+
+
+def test_names_sort_by_their_lower_case():
+    """'a_b' before 'aa' ('_' sorts before the lower-case letters, after the upper-case ones).
+    Broken by: the names compared in upper case."""
+    report = customer_access([{"tenant_id": "t-1", "name": "aa"}, {"tenant_id": "t-2", "name": "A_b"}],
+                             [related("t-1"), related("t-2")], [], [], [], ["graph"], 30)
+    assert [r["name"] for r in report["customers"]] == ["A_b", "aa"]
+
+
+def test_fix_roles_match_a_relationships_role_by_its_id_in_any_case():
+    """Broken by: the wanted roles matched by name only, or the ids compared in another case."""
+    report = customer_access(["t-1"], [uncovered("t-1")], [], [],
+                             [{"tenant_id": "t-1", "error": "x", "resource": "graph"}], ["graph"], 30, [],
+                             fix_roles=[CLOUD_APPLICATION_ADMINISTRATOR.upper()])
+    assert report["fix"]["assign"] == [{"relationship_id": "r-t-1", "roles": [CLOUD_APPLICATION_ADMINISTRATOR]}]
+
+
+def test_a_successor_counts_by_its_own_end_and_status():
+    """The expiring relationship that decides is renewed unless another live one outlasts the
+    warning days: one ending 15 s after them counts, an active one is a successor by its end, a
+    created one (not locked for approval) is none. Broken by: days counted with another divisor
+    (86401 s: 30 days and 15 s read as less than 30), a usable successor's end ignored, or a
+    relationship that is not live taken for a successor."""
+    beyond = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30, seconds=15))
+    for other, fixes in ((dict(uncovered("t-1", end=beyond), id="r2"), ["assign"]),
+                         (dict(pending("t-1"), status="created"), ["renew"])):
+        report = customer_access(["t-1"], [related("t-1", end=SOON), other], [{"tenant_id": "t-1", "before": [{}]}],
+                                 [], [], ["graph"], 30, ["t-1"], fix_roles=["Cloud Application Administrator"])
+        [only] = report["customers"]
+        assert (only["status"], only["relationship_id"], only["fix"]) == ("expiring", "r-t-1", fixes), only
