@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from ansible_collections.partnercenter.secure_app.plugins.module_utils._catalog import GRAPH_APP_ID
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._clouds import resolve_cloud
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_consents import (
@@ -111,3 +112,148 @@ def test_a_refused_token_is_one_sentence(context, world):
     assert re.fullmatch(with_support_id(
         f"Failed to read the application consents of customer {customer(world['ep'], 'dap')}: Partner Center refused "
         f"the access token: use a token for {base} issued in the partner tenant."), raised.value.message)
+
+
+@pytest.fixture()
+def faults(world):
+    api = world["api"]
+    yield lambda *rules: api.call("POST", "/faults", list(rules))
+    api.call("DELETE", "/faults")
+
+
+CREATE = {"service": "partner_center", "method": "POST", "path": "/applicationconsents$"}
+
+
+def test_a_replace_whose_create_fails_is_restored_in_partner_center(consents, world, faults):
+    """The create of a replace fails after the delete: the previous grants are posted again for
+    this customer and this app, and Partner Center holds them. Broken by: the restore sent for
+    another customer or without the app's id (the consent then said to be removed)."""
+    ready, app_id = customer(world["ep"], "gdap_ready"), world["app"]["app_id"]
+    grants = check_grants(list(DEFAULT_GRANTS))
+    wanted = check_grants([{"enterprise_application_id": GRAPH_APP_ID, "scopes": ["User.Read"]}])
+    assert consents.create(ready, app_id, "SAM unit", grants) is True
+    try:
+        faults(dict(CREATE, status=500, count=1))
+        entry = apply_consent(consents, ready, application_id=app_id, display_name=None, grants=wanted,
+                              present=True, check_mode=False)
+        assert (entry["changed"], entry["before"], entry["after"]) == (False, grants, grants)
+        assert entry["error"].startswith(f"Failed to consent the SAM app in customer {ready}: ")
+        assert entry["error"].endswith("; the previous consent was restored, unchanged."), entry["error"]
+        found = consents.find(ready, app_id)
+        assert normalize_grants(found["applicationGrants"]) == grants and found["displayName"] == "SAM unit"
+    finally:
+        consents.delete(ready, app_id)
+
+
+def test_a_restore_partner_center_says_exists_reads_back_what_it_holds(consents, world, faults):
+    """The restore's create answered 409 (made meanwhile): what Partner Center holds for this
+    customer and app is read back, someone else's grants (a canned answer here) or none (the
+    consent gone: changed). Broken by: the read-back for another customer or without the app's
+    id, or no consent after one taken for no change."""
+    ready, app_id = customer(world["ep"], "gdap_ready"), world["app"]["app_id"]
+    grants = check_grants(list(DEFAULT_GRANTS))
+    wanted = check_grants([{"enterprise_application_id": GRAPH_APP_ID, "scopes": ["User.Read"]}])
+    theirs = [{"enterpriseApplicationId": GRAPH_APP_ID, "scope": "Directory.Read.All"}]
+    read_back = {"service": "partner_center", "method": "GET", "path": f"/customers/{ready}/applicationconsents$",
+                 "skip": 1, "count": 1,
+                 "body": {"items": [{"applicationId": app_id.upper(), "applicationGrants": theirs}]}}
+    for held in (None, theirs):
+        assert consents.create(ready, app_id, "SAM unit", grants) is True
+        try:
+            faults(dict(CREATE, status=500, count=1), dict(CREATE, status=409, count=1),
+                   *([read_back] if held else []))
+            entry = apply_consent(consents, ready, application_id=app_id, display_name=None, grants=wanted,
+                                  present=True, check_mode=False)
+            world["api"].call("DELETE", "/faults")
+            after = normalize_grants(held) if held else None
+            assert (entry["changed"], entry["before"], entry["after"]) == (True, grants, after)
+            assert entry["error"].endswith("; meanwhile a consent was made by someone else."), entry["error"]
+        finally:
+            consents.delete(ready, app_id)
+
+
+def test_at_least_creates_a_missing_consent_and_completes_one_that_lacks_a_resource(consents, world):
+    """The default grants (at_least): no consent is created; one holding Graph only gets the
+    other resources beside it, its scopes kept. Broken by: no consent taken as covering, or a
+    resource the consent lacks looked up without its empty default (TypeError)."""
+    ready, app_id = customer(world["ep"], "gdap_ready"), world["app"]["app_id"]
+    grants = check_grants(list(DEFAULT_GRANTS))
+    try:
+        made = apply_consent(consents, ready, application_id=app_id, display_name=None, grants=grants,
+                             present=True, check_mode=False, at_least=True)
+        assert (made["changed"], made["before"], made["after"], made["error"]) == (True, None, grants, None)
+        assert consents.delete(ready, app_id) is True
+        # Graph (the first resource in id order) as the default wants it: the others are missing.
+        graph_only = check_grants([{"enterprise_application_id": GRAPH_APP_ID,
+                                    "scopes": ["Directory.AccessAsUser.All"]}])
+        assert consents.create(ready, app_id, None, graph_only) is True
+        completed = apply_consent(consents, ready, application_id=app_id, display_name=None, grants=grants,
+                                  present=True, check_mode=False, at_least=True)
+        union = normalize_grants(graph_only + grants)
+        assert (completed["changed"], completed["before"], completed["after"]) == (True, graph_only, union)
+        assert normalize_grants(consents.find(ready, app_id)["applicationGrants"]) == union
+    finally:
+        consents.delete(ready, app_id)
+
+
+def test_several_scopes_of_a_resource_and_the_display_name_reach_partner_center(consents, world):
+    """Partner Center takes a resource's scopes as one comma-separated string. Broken by: another
+    separator (one scope of a made-up name), or the display name given not sent."""
+    ready, app_id = customer(world["ep"], "gdap_ready"), world["app"]["app_id"]
+    grants = check_grants([{"enterprise_application_id": GRAPH_APP_ID, "scopes": ["User.Read", "Group.Read.All"]}])
+    try:
+        entry = apply_consent(consents, ready, application_id=app_id, display_name="SAM named", grants=grants,
+                              present=True, check_mode=False)
+        assert entry["tenant_id"] == ready and entry["changed"] is True
+        found = consents.find(ready, app_id)
+        assert found["displayName"] == "SAM named"
+        assert normalize_grants(found["applicationGrants"]) == grants
+        assert sorted(found["applicationGrants"][0]["scope"].split(",")) == ["Group.Read.All", "User.Read"]
+    finally:
+        consents.delete(ready, app_id)
+
+
+def test_a_consent_partner_center_says_exists_is_read_back(consents, world, faults):
+    """A new consent's create answered 409 (made meanwhile): what Partner Center holds for this
+    customer and app is read back (a canned answer here). Broken by: the read-back for another
+    customer or without the app's id."""
+    ready, app_id = customer(world["ep"], "gdap_ready"), world["app"]["app_id"]
+    theirs = [{"enterpriseApplicationId": GRAPH_APP_ID, "scope": "Directory.Read.All"}]
+    faults(dict(CREATE, status=409, count=1),
+           {"service": "partner_center", "method": "GET", "path": f"/customers/{ready}/applicationconsents$",
+            "skip": 1, "count": 1,
+            "body": {"items": [{"applicationId": app_id.upper(), "applicationGrants": theirs}]}})
+    entry = apply_consent(consents, ready, application_id=app_id, display_name=None,
+                          grants=check_grants(list(DEFAULT_GRANTS)), present=True, check_mode=False)
+    assert (entry["changed"], entry["before"], entry["after"], entry["error"]) == (
+        True, None, normalize_grants(theirs), None)
+
+
+def test_an_error_entry_still_says_what_partner_center_holds(consents, world, faults):
+    """A customer Partner Center does not know: the entry has its tenant id, before and after
+    None and changed false beside the error. A failed delete's sentence names the delete.
+    Broken by: the entry without its customer or without before or after (a KeyError for the
+    module), or the delete's action sentence dropped."""
+    entry = apply_consent(consents, UNKNOWN_CUSTOMER, application_id=world["app"]["app_id"], display_name=None,
+                          grants=check_grants(list(DEFAULT_GRANTS)), present=True, check_mode=False)
+    assert (entry["tenant_id"], entry["changed"], entry["before"], entry["after"], entry["error_code"]) == (
+        UNKNOWN_CUSTOMER, False, None, None, "customer_not_found")
+    ready = customer(world["ep"], "gdap_ready")
+    faults({"service": "partner_center", "method": "DELETE", "path": "/applicationconsents/", "status": 500})
+    with pytest.raises(SecureAppError) as raised:
+        consents.delete(ready, world["app"]["app_id"])
+    assert raised.value.message.startswith(f"Failed to remove the SAM app's consent in customer {ready}: ")
+
+
+def test_the_normal_form_of_scopes_given_as_a_string_or_missing():
+    """Scopes as one comma-separated string (either form) are split at the commas; a Partner
+    Center grant without a scope has none; scopes sort by their lower case ('_' before the
+    letters). Broken by: the string not split, split at spaces or at another separator, a
+    missing scope read as a made-up one, or the scopes sorted in upper case."""
+    assert normalize_grants([{"enterprise_application_id": GRAPH_APP_ID, "scopes": "User.Read, Group.Read.All"}]) \
+        == [{"enterprise_application_id": GRAPH_APP_ID, "scopes": ["Group.Read.All", "User.Read"]}]
+    assert normalize_grants([{"enterpriseApplicationId": GRAPH_APP_ID.upper()}]) == [
+        {"enterprise_application_id": GRAPH_APP_ID, "scopes": []}]
+    assert normalize_grants([{"enterprise_application_id": GRAPH_APP_ID,
+                              "scopes": ["AccessReview.Read.All", "access_as_user"]}]) == [
+        {"enterprise_application_id": GRAPH_APP_ID, "scopes": ["access_as_user", "AccessReview.Read.All"]}]
