@@ -27,9 +27,10 @@ def customer(ep: dict[str, Any], kind: str) -> str:
     return next(c for c in ep["customers"] if c["kind"] == kind)["tenant_id"]
 
 
-def module_context(world: dict[str, Any]) -> Context:
+def module_context(world: dict[str, Any], retries: int = 0) -> Context:
+    """retries: 0 unless a test is about what is retried."""
     options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
-               "timeout": 30, "retries": 0}
+               "timeout": 30, "retries": retries}
     return Context(options.get)
 
 

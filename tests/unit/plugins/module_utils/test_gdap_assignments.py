@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from ansible_collections.partnercenter.secure_app.plugins.module_utils._context import Context
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._errors import SecureAppError
 from ansible_collections.partnercenter.secure_app.plugins.module_utils._gdap_assignments import (
     GONE, RELATIONSHIP_ID, WAIT_INTERVALS, Assignments, run_assignments, summary)
@@ -407,9 +406,7 @@ def test_an_assignment_graph_no_longer_lists_is_deleted(world, task, relationshi
 @pytest.fixture(scope="module")
 def retrying(world):
     """A module context that retries twice (the others do not retry)."""
-    options = {"cloud": "AzureCloud", "cloud_endpoints": world["ep"]["cloud"], "ca_bundle": world["ep"]["ca_file"],
-               "timeout": 30, "retries": 2}
-    made = Context(options.get)
+    made = module_context(world, retries=2)
     yield made
     made.close()
 

@@ -698,3 +698,50 @@ def test_many_customers_at_once(world, gdap, task, tenant):
         check_mode=False))
     assert error.message.startswith(f"1 of 2 customers gave an error; first, {other}: ")
     assert [e["tenant_id"] for e in error.details["customers"]] == [tenant, other]
+
+
+# ---- what the mutation review found untested (2026-12-03) ---------------------------------------
+
+
+@pytest.fixture()
+def faults(world):
+    api = world["api"]
+    yield lambda *rules: api.call("POST", "/faults", list(rules))
+    api.call("DELETE", "/faults")
+
+
+@pytest.fixture(scope="module")
+def retrying(world):
+    """A module context that retries twice (the others do not retry)."""
+    made = module_context(world, retries=2)
+    yield made
+    made.close()
+
+
+def test_the_create_is_never_sent_twice(world, gdap, retrying, tenant, faults):
+    """A 500 to the POST may mean Graph created the relationship: it is not retried, so the
+    customer's entry fails instead of a second relationship being made. Broken by: the POST
+    sent without create_once (retried: created after all)."""
+    given = params(tenant, fail_on_customer_error=False)
+    faults({"service": "graph", "method": "POST", "path": "/delegatedAdminRelationships$", "status": 500, "count": 1})
+    result, sent = writes_during(world["api"], lambda: run_relationships(TaskContext(retrying, gdap["token"]), given,
+                                                                         check_mode=False))
+    entry = result["customers"][0]
+    assert sent == [] and by_name(gdap, given["display_name"]) == []
+    assert entry["error"].startswith(f"Failed to create GDAP relationship {given['display_name']!r}: "), entry["error"]
+
+
+def test_check_mode_shows_the_auto_extension_to_be(world, task, tenant):
+    """Broken by: the planned relationship shown without the auto_extend_duration given (PT0S)."""
+    planned = run_relationships(task, params(tenant, auto_extend_duration="P180D"), check_mode=True)
+    assert planned["customers"][0]["after"]["auto_extend_duration"] == "P180D"
+
+
+def test_a_failed_request_on_a_relationship_names_it(world, gdap, task, tenant, faults):
+    """The lock after the create fails: the customer's error names the request and the
+    relationship. Broken by: the request's action sentence dropped ("Failed to None: ...")."""
+    given = params(tenant, fail_on_customer_error=False)
+    faults({"service": "graph", "method": "POST", "path": "/requests$", "status": 500})
+    entry = run_relationships(task, given, check_mode=False)["customers"][0]
+    made = by_name(gdap, given["display_name"])[0]
+    assert entry["error"].startswith(f"Failed to lockForApproval GDAP relationship {made['id']}: "), entry["error"]
