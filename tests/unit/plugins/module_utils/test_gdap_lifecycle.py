@@ -228,6 +228,11 @@ def test_renewal_reasons():
         "The relationship 'old' holds other roles (Helpdesk Administrator)")
     assert renewal_reason(soon, soon, other, {"on_role_change": "report"}, NOW) is None
     assert renewal_reason(soon, soon, roles, {"on_role_change": "successor"}, NOW) is None
+    # Broken by: the roles joined with another separator (found by mutation testing).
+    two = dict(soon, accessDetails={"unifiedRoles": [{"roleDefinitionId": role}
+                                                     for role in (HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR)]})
+    assert renewal_reason(two, two, other, {"on_role_change": "successor"}, NOW) == (
+        "The relationship 'old' holds other roles (Helpdesk Administrator, User Administrator)")
 
 
 def test_extend_with_global_administrator_held_is_a_message(context, gdap):
@@ -745,3 +750,14 @@ def test_a_failed_request_on_a_relationship_names_it(world, gdap, task, tenant, 
     entry = run_relationships(task, given, check_mode=False)["customers"][0]
     made = by_name(gdap, given["display_name"])[0]
     assert entry["error"].startswith(f"Failed to lockForApproval GDAP relationship {made['id']}: "), entry["error"]
+
+
+def test_on_role_change_successor_with_the_desired_roles_changes_nothing(world, task, tenant):
+    """Broken by: the desired roles not given to the renewal check (every relationship then
+    holds 'other roles', and a successor is requested for one that has the right ones)."""
+    given = params(tenant, on_role_change="successor")
+    run_relationships(task, given, check_mode=False)
+    again, sent = writes_during(world["api"], lambda: run_relationships(task, given, check_mode=False))
+    entry = again["customers"][0]
+    assert sent == [] and (entry["changed"], entry["action"], entry["successor"], entry["message"]) == (
+        False, "none", None, None)
