@@ -263,7 +263,9 @@ def test_run_level_refusals_send_nothing(world, task, tenant):
         (dict(roles=[]), "no_roles", None),
         (dict(display_name="d" * 51), "invalid_display_name", None),
         (dict(display_name=" "), "invalid_display_name", None),
-        (dict(renew_within_days=5, successor_name="s" * 51), "invalid_display_name", None),
+        # The successor's sentence names its option (broken by: the option not passed on; mutation testing).
+        (dict(renew_within_days=5, successor_name="s" * 51), "invalid_display_name",
+         f"The display name {'s' * 51!r} has 51 characters; Graph allows at most 50: give a shorter successor_name."),
         (dict(on_role_change="successor", successor_name="s" * 51), "invalid_display_name", None),
         (dict(display_name="Same {tenant_id}", successor_name="SAME {tenant_id}", renew_within_days=3),
          "display_name_in_use", "successor_name gives the same name as display_name, and Graph wants each name unique: "
@@ -800,3 +802,25 @@ def test_without_renew_within_days_a_successor_ending_soon_still_counts(world, g
     entry = run_relationships(task, dict(given, on_role_change="successor"), check_mode=True)["customers"][0]
     assert (entry["action"], entry["changed"], entry["successor"]["id"]) == ("none", False, successor["id"])
     assert entry["message"].endswith(f"its successor is {successor['displayName']!r} (active)."), entry["message"]
+
+
+def test_the_newest_successor_counts_in_whatever_order_graph_lists(world, task, tenant, faults):
+    """Graph's listing has no defined order: the relationships are put in creation order, so the
+    newest of two candidate successors counts (a listing newest first here, canned, in check
+    mode). Broken by: the listing's own order kept (the older one taken)."""
+    name = unique_name()
+
+    def listed(relationship_id, display_name, created, roles):
+        return {"id": relationship_id, "displayName": display_name, "status": "active", "duration": "P730D",
+                "autoExtendDuration": "PT0S", "createdDateTime": created, "endDateTime": "2099-01-01T00:00:00Z",
+                "customer": {"tenantId": tenant},
+                "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in roles]}}
+
+    wanted = [SECURITY_ADMINISTRATOR, SHAREPOINT_ADMINISTRATOR]
+    canned = [listed("newer", unique_name(), "2026-06-01T00:00:00Z", wanted),
+              listed("mine", name, "2026-01-01T00:00:00Z", [SECURITY_ADMINISTRATOR]),
+              listed("older", unique_name(), "2026-03-01T00:00:00Z", wanted)]
+    faults({"service": "graph", "method": "GET", "path": "/delegatedAdminRelationships$", "body": {"value": canned}})
+    entry = run_relationships(task, params(tenant, display_name=name, roles=wanted, on_role_change="successor"),
+                              check_mode=True)["customers"][0]
+    assert (entry["action"], entry["before"]["id"], entry["successor"]["id"]) == ("none", "mine", "newer")
