@@ -824,3 +824,18 @@ def test_the_newest_successor_counts_in_whatever_order_graph_lists(world, task, 
     entry = run_relationships(task, params(tenant, display_name=name, roles=wanted, on_role_change="successor"),
                               check_mode=True)["customers"][0]
     assert (entry["action"], entry["before"]["id"], entry["successor"]["id"]) == ("none", "mine", "newer")
+
+
+def test_a_customer_refused_before_its_relationships_are_read_has_every_key(world, task, tenant, faults):
+    """The name is held by another customer's relationship (a canned listing): the entry has its
+    error and every key, None. Broken by: status, relationship or before left out of the entry's
+    first form (a KeyError for the module and the role)."""
+    name, other = unique_name(), customer(world["ep"], "dap")
+    held = {"id": "theirs", "displayName": name, "status": "active", "createdDateTime": "2026-01-01T00:00:00Z",
+            "customer": {"tenantId": other}, "accessDetails": {"unifiedRoles": []}}
+    faults({"service": "graph", "method": "GET", "path": "/delegatedAdminRelationships$", "body": {"value": [held]}})
+    result = run_relationships(task, params(tenant, display_name=name, fail_on_customer_error=False), check_mode=True)
+    entry = result["customers"][0]
+    assert entry["error_code"] == "display_name_in_use"
+    assert {key: entry[key] for key in ("status", "relationship", "before", "after", "successor", "changed")} == {
+        "status": None, "relationship": None, "before": None, "after": None, "successor": None, "changed": False}
