@@ -36,3 +36,12 @@ def world(tmp_path_factory):
     made = sandbox_world.start(tmp_path_factory)
     yield made
     sandbox_world.stop(made)
+
+
+@pytest.fixture()
+def faults(world):
+    """Adds the sandbox's fault rules given (a status, a canned body, skip and count) for one test,
+    and removes every rule after it."""
+    api = world["api"]
+    yield lambda *rules: api.call("POST", "/faults", list(rules))
+    api.call("DELETE", "/faults")

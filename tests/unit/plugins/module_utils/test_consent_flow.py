@@ -85,13 +85,6 @@ def device_context(world, device_app):
     made.close()
 
 
-@pytest.fixture()
-def faults(world):
-    api = world["api"]
-    yield lambda *rules: api.call("POST", "/faults", list(rules))
-    api.call("DELETE", "/faults")
-
-
 def parameters(app, tmp_path, **changes):
     params = {"client_id": app["app_id"], "mode": "device_code", "scopes": None, "resource": None,
               "redirect_uri": f"http://localhost:{free_port()}", "open_browser": False, "code": None,

@@ -60,13 +60,6 @@ def relationship(world, gdap, tenant):
     return active_relationship(gdap["graph"], world["api"], tenant, 100, roles=BOTH)
 
 
-@pytest.fixture()
-def faults(world):
-    api = world["api"]
-    yield lambda *rules: api.call("POST", "/faults", list(rules))
-    api.call("DELETE", "/faults")
-
-
 def params(**given):
     return dict({"relationship_id": None, "group_id": None, "roles": None, "etag": None, "state": "present",
                  "assignments": None, "concurrency": 2, "fail_on_customer_error": True, "wait": False,

@@ -114,13 +114,6 @@ def test_a_refused_token_is_one_sentence(context, world):
         f"the access token: use a token for {base} issued in the partner tenant."), raised.value.message)
 
 
-@pytest.fixture()
-def faults(world):
-    api = world["api"]
-    yield lambda *rules: api.call("POST", "/faults", list(rules))
-    api.call("DELETE", "/faults")
-
-
 CREATE = {"service": "partner_center", "method": "POST", "path": "/applicationconsents$"}
 
 

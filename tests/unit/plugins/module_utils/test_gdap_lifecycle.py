@@ -713,13 +713,6 @@ def test_many_customers_at_once(world, gdap, task, tenant):
 # ---- what the mutation review found untested (2026-12-03) ---------------------------------------
 
 
-@pytest.fixture()
-def faults(world):
-    api = world["api"]
-    yield lambda *rules: api.call("POST", "/faults", list(rules))
-    api.call("DELETE", "/faults")
-
-
 @pytest.fixture(scope="module")
 def retrying(world):
     """A module context that retries twice (the others do not retry)."""

@@ -162,13 +162,6 @@ def test_without_assignments_neither_groups_nor_assignments_are_read(context, gd
         (r["id"], [], "active") for r in Relationships(context.http, context.cloud, gdap["token"]).list(scene["ready"])]
 
 
-@pytest.fixture()
-def faults(world):
-    api = world["api"]
-    yield lambda *rules: api.call("POST", "/faults", list(rules))
-    api.call("DELETE", "/faults")
-
-
 def test_groups_by_type_and_in_any_case(context, gdap, world, scene, faults):
     """memberOf lists directory roles too (only groups count, an entry without a type is a group),
     and ids compare in any case.
